@@ -38,7 +38,7 @@ constexpr int default_bias = INT_MIN;
 namespace detail {
 
 /// The default bias: 2^(E-1) for fnuz, 2^(E-1) - 1 otherwise.
-constexpr int default_bias_for(int e, encoding enc) {
+PQT_HD constexpr int default_bias_for(int e, encoding enc) {
   return enc == encoding::fnuz ? (1 << (e - 1)) : (1 << (e - 1)) - 1;
 }
 
@@ -51,28 +51,28 @@ struct format_facts {
   int bias;
   bool is_signed;
 
-  constexpr int total_bits() const { return e + m + (is_signed ? 1 : 0); }
-  constexpr std::uint32_t exp_all_ones() const { return (1u << e) - 1; }
-  constexpr std::uint32_t mant_all_ones() const { return (1u << m) - 1; }
+  PQT_HD constexpr int total_bits() const { return e + m + (is_signed ? 1 : 0); }
+  PQT_HD constexpr std::uint32_t exp_all_ones() const { return (1u << e) - 1; }
+  PQT_HD constexpr std::uint32_t mant_all_ones() const { return (1u << m) - 1; }
   /// All bits of the magnitude set (exponent and mantissa fields).
-  constexpr std::uint32_t mag_all_ones() const {
+  PQT_HD constexpr std::uint32_t mag_all_ones() const {
     return static_cast<std::uint32_t>((std::uint64_t{1} << (e + m)) - 1);
   }
-  constexpr std::uint32_t sign_mask() const {
+  PQT_HD constexpr std::uint32_t sign_mask() const {
     return is_signed ? static_cast<std::uint32_t>(std::uint64_t{1} << (e + m)) : 0u;
   }
-  constexpr bool has_inf() const { return enc == encoding::ieee; }
-  constexpr bool has_nan() const {
+  PQT_HD constexpr bool has_inf() const { return enc == encoding::ieee; }
+  PQT_HD constexpr bool has_nan() const {
     return enc == encoding::fn || enc == encoding::scale || enc == encoding::fnuz ||
            (enc == encoding::ieee && m > 0);
   }
-  constexpr bool has_zero() const { return enc != encoding::scale; }
-  constexpr bool has_negative_zero() const {
+  PQT_HD constexpr bool has_zero() const { return enc != encoding::scale; }
+  PQT_HD constexpr bool has_negative_zero() const {
     return is_signed && enc != encoding::fnuz && enc != encoding::scale;
   }
-  constexpr bool has_subnormals() const { return enc != encoding::scale && m > 0; }
+  PQT_HD constexpr bool has_subnormals() const { return enc != encoding::scale && m > 0; }
   /// Largest finite magnitude code (exponent and mantissa fields only).
-  constexpr std::uint32_t max_mag_code() const {
+  PQT_HD constexpr std::uint32_t max_mag_code() const {
     switch (enc) {
       case encoding::ieee: return ((exp_all_ones() - 1) << m) | mant_all_ones();
       case encoding::fn:
@@ -81,7 +81,7 @@ struct format_facts {
     }
   }
   /// Canonical NaN code (README "NaN codes"); 0 when the format has no NaN.
-  constexpr std::uint32_t nan_code() const {
+  PQT_HD constexpr std::uint32_t nan_code() const {
     switch (enc) {
       case encoding::ieee: return m > 0 ? mag_all_ones() : 0u;
       case encoding::fn:
@@ -91,18 +91,18 @@ struct format_facts {
     }
   }
   /// +Inf code; 0 when the format has no Inf.
-  constexpr std::uint32_t inf_code() const { return has_inf() ? exp_all_ones() << m : 0u; }
+  PQT_HD constexpr std::uint32_t inf_code() const { return has_inf() ? exp_all_ones() << m : 0u; }
   /// Smallest exponent of a normal value (for scale: of the smallest value).
-  constexpr int emin() const { return enc == encoding::scale ? -bias : 1 - bias; }
+  PQT_HD constexpr int emin() const { return enc == encoding::scale ? -bias : 1 - bias; }
   /// Exponent of the largest finite value.
-  constexpr int emax() const {
+  PQT_HD constexpr int emax() const {
     return static_cast<int>(max_mag_code() >> m) - bias;
   }
   /// Exponent of the smallest positive value.
-  constexpr int emin_value() const { return has_subnormals() ? emin() - m : emin(); }
+  PQT_HD constexpr int emin_value() const { return has_subnormals() ? emin() - m : emin(); }
 
   /// Why the format cannot exist, or nullptr if it can.
-  constexpr const char* invalid_reason() const {
+  PQT_HD constexpr const char* invalid_reason() const {
     if (e < 1 || e > 8) return "exponent bits E must be in 1..8 (every value must be an exact float)";
     if (m < 0 || m > 23) return "mantissa bits M must be in 0..23 (every value must be an exact float)";
     if (bias < -1000 || bias > 1000) return "the bias must be in -1000..1000";
@@ -118,7 +118,7 @@ struct format_facts {
       return "the bias puts the smallest value below float's range (2^-149)";
     return nullptr;
   }
-  constexpr bool valid() const { return invalid_reason() == nullptr; }
+  PQT_HD constexpr bool valid() const { return invalid_reason() == nullptr; }
 };
 
 /// Decode a code of a valid format to float, exactly. Shared by every path.
@@ -168,6 +168,8 @@ struct format {
   static constexpr bool is_signed = Signed;
   static constexpr int bias = Bias == default_bias ? detail::default_bias_for(E, Enc) : Bias;
   static constexpr detail::format_facts facts{E, M, Enc, bias, Signed};
+  /// The same facts by value: device code may not odr-use a host static member.
+  PQT_HD static constexpr detail::format_facts get_facts() { return {E, M, Enc, bias, Signed}; }
 
   static_assert(Enc == encoding::scale || facts.max_mag_code() != 0,
                 "pqt::format: the format has no positive finite value (ieee/fn need E >= 2 or M >= 1)");
@@ -201,14 +203,14 @@ struct format {
   /// Number of distinct finite values (-0 == +0 counted once).
   static constexpr std::uint64_t finite_values = finite_codes - (has_negative_zero ? 1 : 0);
 
-  static constexpr float max() { return detail::decode_facts(facts, facts.max_mag_code()); }
-  static constexpr float lowest() {
+  PQT_HD static constexpr float max() { return detail::decode_facts(facts, facts.max_mag_code()); }
+  PQT_HD static constexpr float lowest() {
     return Signed ? -max() : detail::decode_facts(facts, 0);
   }
-  static constexpr float min_normal() { return detail::exp2f_exact(emin); }
-  static constexpr float min_subnormal() { return detail::exp2f_exact(facts.emin_value()); }
+  PQT_HD static constexpr float min_normal() { return detail::exp2f_exact(emin); }
+  PQT_HD static constexpr float min_subnormal() { return detail::exp2f_exact(facts.emin_value()); }
   /// Distance from 1 to the next larger value, 2^-M.
-  static constexpr float epsilon() { return detail::exp2f_exact(-M); }
+  PQT_HD static constexpr float epsilon() { return detail::exp2f_exact(-M); }
 };
 
 /// Is Fmt something encode/decode accept (a format<> or a minifloat<>)?
