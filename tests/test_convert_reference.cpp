@@ -194,3 +194,43 @@ TEST_CASE("double input rounds once: midpoints computed in double +-1 double ulp
   });
   fail.report();
 }
+
+TEST_CASE("convert<To, From> rounds once: every code of the wider format, every mode") {
+  failures fail;
+  auto pair = [&](auto to_tag, auto from_tag) {
+    using To = decltype(to_tag);
+    using From = decltype(from_tag);
+    const auto to = pqt::format_desc::of<To>(), from = pqt::format_desc::of<From>();
+    const pqt_ref::table& tab = pqt_ref::cached_table(pqt_test::to_ref(to));
+    for (std::uint64_t c = 0; c < from.code_count(); ++c) {
+      const auto bits = static_cast<pqt::storage_t<From>>(c);
+      const double x = pqt_ref::decode(pqt_test::to_ref(from), bits);
+      auto one = [&](auto mode_tag, auto ovf_tag) {
+        constexpr rounding R = decltype(mode_tag)::value;
+        constexpr overflow O = decltype(ovf_tag)::value;
+        const std::uint32_t got = pqt::convert<To, From, R, O>(bits, 0x9E3779B9u);
+        const std::uint32_t want = tab.encode(x, static_cast<int>(R), O == overflow::saturate, 32, 0x9E3779B9u);
+        if (got != want) fail.add(describe(to, x, static_cast<int>(R), O == overflow::saturate, 32, 0, got, want));
+      };
+      auto modes = [&](auto ovf_tag) {
+        one(std::integral_constant<rounding, rounding::nearest_even>{}, ovf_tag);
+        one(std::integral_constant<rounding, rounding::nearest_away>{}, ovf_tag);
+        one(std::integral_constant<rounding, rounding::toward_zero>{}, ovf_tag);
+        one(std::integral_constant<rounding, rounding::upward>{}, ovf_tag);
+        one(std::integral_constant<rounding, rounding::downward>{}, ovf_tag);
+        one(std::integral_constant<rounding, rounding::odd>{}, ovf_tag);
+        one(std::integral_constant<rounding, rounding::stochastic>{}, ovf_tag);
+      };
+      modes(std::integral_constant<overflow, overflow::saturate>{});
+      modes(std::integral_constant<overflow, overflow::nonsaturating>{});
+    }
+  };
+  pair(pqt::fmt::e4m3{}, pqt::fmt::bf16{});
+  pair(pqt::fmt::e5m2{}, pqt::fmt::fp16{});
+  pair(pqt::fmt::e2m1{}, pqt::fmt::e4m3{});
+  pair(pqt::fmt::e3m2{}, pqt::fmt::bf16{});
+  pair(pqt::fmt::e4m3fnuz{}, pqt::fmt::e5m2{});
+  pair(pqt::fmt::bf16{}, pqt::fmt::fp16{});
+  pair(pqt::fmt::e8m<3>{}, pqt::fmt::bf16{});
+  fail.report();
+}

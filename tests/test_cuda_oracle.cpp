@@ -38,11 +38,6 @@
 // except NaNs, which only have to be NaN on both sides (CUDA keeps NaN payloads
 // and signs, pqt::decode returns one quiet NaN).
 //
-// Known pqt bug (separate may_fail test case at the end): encode_e8m0(double,
-// floor, nonsaturating) returns 0xFF (NaN) for finite |x| >= 2^128, while
-// CUDA's __nv_cvt_double_to_e8m0(x, __NV_NOSAT, cudaRoundZero) returns 0xFE
-// (2^127), which is also what DESIGN §3 prescribes ("toward_zero ... never
-// overflow to Inf ... those give +-max").
 
 #include <doctest/doctest.h>
 
@@ -530,14 +525,10 @@ TEST_CASE("cuda oracle: float -> e8m0, floor/ceil/rceil, satfinite and nosat") {
   for (tally* t : {&fs, &fn, &cs, &cn, &rs, &rn}) t->finish();
 }
 
-// Finite doubles at or above 2^128 with floor + nosat are the known pqt bug
-// (see the file comment and the may_fail case below); they are counted here
-// and compared there.
 TEST_CASE("cuda oracle: double -> e8m0, floor/ceil, satfinite and nosat") {
   using R = pqt::e8m0_rounding;
   tally fs("double e8m0 floor satfinite"), fn("double e8m0 floor nosat"),
       cs("double e8m0 ceil satfinite"), cn("double e8m0 ceil nosat");
-  std::uint64_t set_aside = 0;
   value_table t;
   t.v.push_back(0.0);
   for (unsigned c = 0; c <= 0xFE; ++c) t.v.push_back(cuda_e8m0_to_float(c));
@@ -546,28 +537,22 @@ TEST_CASE("cuda oracle: double -> e8m0, floor/ceil, satfinite and nosat") {
     const std::uint64_t b = dbits(x);
     fs.check(b, 16, __nv_cvt_double_to_e8m0(x, __NV_SATFINITE, cudaRoundZero),
              pqt::encode_e8m0(x, R::floor, overflow::saturate));
-    if (std::isfinite(x) && std::fabs(x) >= 0x1p128)
-      ++set_aside;
-    else
-      fn.check(b, 16, __nv_cvt_double_to_e8m0(x, __NV_NOSAT, cudaRoundZero),
-               pqt::encode_e8m0(x, R::floor, overflow::nonsaturating));
+    fn.check(b, 16, __nv_cvt_double_to_e8m0(x, __NV_NOSAT, cudaRoundZero),
+             pqt::encode_e8m0(x, R::floor, overflow::nonsaturating));
     cs.check(b, 16, __nv_cvt_double_to_e8m0(x, __NV_SATFINITE, cudaRoundPosInf),
              pqt::encode_e8m0(x, R::ceil, overflow::saturate));
     cn.check(b, 16, __nv_cvt_double_to_e8m0(x, __NV_NOSAT, cudaRoundPosInf),
              pqt::encode_e8m0(x, R::ceil, overflow::nonsaturating));
   });
   for (tally* tt : {&fs, &fn, &cs, &cn}) tt->finish();
-  MESSAGE(set_aside << " finite |x| >= 2^128 set aside for the floor/nosat known-bug case");
 }
 
-// KNOWN PQT BUG — remove may_fail once include/pqt/convert.hpp is fixed.
-// pqt::encode_e8m0(double x, floor, nonsaturating) special-cases |x| >= 2^128
-// to 0xFF (NaN), claiming CUDA does so; CUDA 13's __nv_cvt_double_to_e8m0
-// returns 0xFE (2^127): it rounds x to float with a sticky bit (FLT_MAX) and
-// truncates. DESIGN §3 agrees with CUDA: toward_zero never overflows, it
-// gives max. (For float inputs the only such x is +-Inf, where both give 0xFF.)
-TEST_CASE("cuda oracle: double -> e8m0 floor nosat for finite |x| >= 2^128 (known pqt bug)" *
-          doctest::may_fail()) {
+// Finite |x| >= 2^128 with floor and no saturation: CUDA 13's
+// __nv_cvt_double_to_e8m0 returns 0xFE (2^127) (it rounds x to float with a
+// sticky bit, FLT_MAX, and truncates), as DESIGN §3 prescribes (toward_zero
+// never overflows, it gives max). For float inputs the only such x is +-Inf,
+// where both give 0xFF.
+TEST_CASE("cuda oracle: double -> e8m0 floor nosat for finite |x| >= 2^128") {
   tally t("double e8m0 floor nosat, finite |x| >= 2^128");
   splitmix64 g{0xB16B16ull};
   for (int i = 0; i < 10000; ++i) {

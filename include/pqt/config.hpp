@@ -27,7 +27,9 @@
 #endif  // !__CUDACC__
 
 #define PQT_STRINGIFY_(x) #x
-#if defined(__CUDACC__)
+// Keyed on __CUDA_ARCH__: in nvcc's host pass the host compiler sees the
+// pragma, and gcc does not know "unroll".
+#if defined(__CUDA_ARCH__)
 #define PQT_UNROLL _Pragma("unroll")
 #elif defined(__clang__)
 #define PQT_UNROLL _Pragma("clang loop unroll(enable)")

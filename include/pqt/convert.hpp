@@ -176,7 +176,7 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_double(const format_facts&
 
 /// c ? a : b for c in {0, 1}, as arithmetic: gcc's jump threading turns
 /// ternaries back into branches, which stops the loop from vectorising.
-PQT_FORCEINLINE constexpr std::uint32_t sel(std::uint32_t c, std::uint32_t a, std::uint32_t b) noexcept {
+PQT_HD PQT_FORCEINLINE constexpr std::uint32_t sel(std::uint32_t c, std::uint32_t a, std::uint32_t b) noexcept {
   return b ^ ((a ^ b) & (0u - c));
 }
 
@@ -193,11 +193,15 @@ PQT_FORCEINLINE constexpr std::uint32_t sel(std::uint32_t c, std::uint32_t a, st
 /// The second needs IEEE subnormals, so -ffast-math (FTZ/DAZ) builds and
 /// device code use the generic routine.
 template <class F, rounding R, overflow O, int K>
-PQT_FORCEINLINE std::uint32_t encode_float_fast(float x, std::uint32_t rbits) noexcept {
+PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(float x, std::uint32_t rbits) noexcept {
   constexpr format_facts f = F::get_facts();
   constexpr int s = 23 - f.m;
   constexpr std::uint32_t half = 1u << (s - 1), low = (1u << s) - 1;
-  constexpr std::uint32_t min_normal_bits = static_cast<std::uint32_t>(f.emin() + 127) << 23;
+  // Lanes below this take the scale-up region. For emin = -127 (E8 fnuz) the
+  // target's lowest normal binade is float-subnormal; the scale-up region is
+  // exact there too, since that binade has the subnormal spacing.
+  constexpr std::uint32_t min_normal_bits = static_cast<std::uint32_t>((f.emin() < -126 ? -126 : f.emin()) + 127)
+                                            << 23;
   constexpr std::uint32_t rebias = static_cast<std::uint32_t>(127 - f.bias) << f.m;
   // 2^(M - emin) can exceed float's range (bf16: 2^133): split it in two.
   constexpr int up_total = f.m - f.emin();
@@ -270,12 +274,12 @@ PQT_FORCEINLINE std::uint32_t encode_float_fast(float x, std::uint32_t rbits) no
 
 /// Whether encode<F, R>(float) takes encode_float_fast.
 template <class F, rounding R>
-constexpr bool use_float_fast_path() {
+PQT_HD constexpr bool use_float_fast_path() {
 #if defined(__CUDA_ARCH__) || defined(__FAST_MATH__) || defined(PQT_NO_FAST_PATHS)
   return false;
 #else
   constexpr format_facts f = F::get_facts();
-  return f.enc != encoding::scale && f.m >= 1 && f.m <= 22 && R != rounding::gaussian;
+  return f.enc != encoding::scale && f.m >= 1 && f.m <= 22 && f.emin() >= -127 && R != rounding::gaussian;
 #endif
 }
 

@@ -48,6 +48,16 @@ inline std::vector<matrix_entry> format_matrix(std::vector<std::string>* invalid
   return v;
 }
 
+/// Number of matrix formats (E 1..8 x M 0..7, signed and unsigned) of one encoding.
+inline std::size_t matrix_count(pqt::encoding enc) {
+  std::size_t n = 0;
+  for (int e = 1; e <= 8; ++e)
+    for (int m = 0; m <= 7; ++m)
+      for (bool s : {true, false})
+        n += pqt::detail::format_facts{e, m, enc, pqt::detail::default_bias_for(e, enc), s}.valid();
+  return n;
+}
+
 /// Positive finite magnitudes of a format in increasing order (distinct).
 inline std::vector<double> magnitudes(const pqt::format_desc& d) {
   std::vector<double> v;
