@@ -27,10 +27,12 @@
 #endif  // !__CUDACC__
 
 #define PQT_STRINGIFY_(x) #x
-// Keyed on __CUDA_ARCH__: in nvcc's host pass the host compiler sees the
-// pragma, and gcc does not know "unroll".
+// Keyed on __CUDA_ARCH__: nvcc's host pass hands the pragma to the host
+// compiler, where "unroll" is unknown to gcc and "GCC unroll" to nvcc's front end.
 #if defined(__CUDA_ARCH__)
 #define PQT_UNROLL _Pragma("unroll")
+#elif defined(__CUDACC__)
+#define PQT_UNROLL
 #elif defined(__clang__)
 #define PQT_UNROLL _Pragma("clang loop unroll(enable)")
 #elif defined(__GNUC__)
