@@ -3,6 +3,7 @@
 // Rows, for n = 2^16 (cache-resident) and 2^24 (memory-bound) floats:
 //   pqt_rne/<fmt>/<n>    pqt::encode<fmt, nearest_even, saturate>, plain loop
 //   pqt_sr/<fmt>/<n>     pqt::encode<fmt, stochastic, saturate>(x, counter_hash_bits(seed, i))
+//   pqt_sr_philox/<fmt>/<n>  the same with Philox words of (seed, 0, i), one call per 4 elements
 //   cuda_host/<fmt>/<n>  the CUDA toolkit's host conversion (satfinite, RNE)
 //   memcpy/<bytes>/<n>   std::memcpy of the 4n input bytes: the copy the others are held to
 // bytes_per_second counts bytes read + bytes written (4n + n*sizeof(code));
@@ -26,6 +27,7 @@
 
 #include <pqt/convert.hpp>
 #include <pqt/format.hpp>
+#include <pqt/random.hpp>
 #include <pqt/version.hpp>
 
 #if defined(PQT_HAVE_CUDA_HEADERS)
@@ -49,8 +51,9 @@ constexpr std::uint64_t input_seed = 0x5eed'0f'b3'4c'40'01ull;
 constexpr std::uint32_t sr_seed = 0x2545F491u;
 
 // ---- Stochastic-rounding bits ----------------------------------------------
-// Stand-in until the Philox generator lands: the murmur3 32-bit finaliser of
-// seed ^ i * golden-ratio. Stateless (element i's bits depend on i only), so
+// The rounding cost alone: words from the murmur3 32-bit finaliser of
+// seed ^ i * golden-ratio (pqt_sr rows); pqt_sr_philox rows use the library's
+// Philox generator instead. Stateless (element i's bits depend on i only), so
 // the loop stays a plain indexed loop the compiler may vectorise.
 inline std::uint32_t counter_hash_bits(std::uint32_t seed, std::uint32_t i) {
   std::uint32_t h = seed ^ (i * 0x9E3779B9u);
@@ -191,12 +194,30 @@ BENCH_NOINLINE void convert_rne(const float* __restrict in, pqt::storage_t<Fmt>*
     out[i] = pqt::encode<Fmt, pqt::rounding::nearest_even, pqt::overflow::saturate>(in[i]);
 }
 
+// Stochastic rounding with the library's own random bits: Philox4x32-10 from
+// (seed, offset, index), one Philox call per four elements (random_block4) as
+// the tensor paths do, scalar random_word for the tail.
 template <class Fmt>
 BENCH_NOINLINE void convert_sr(const float* __restrict in, pqt::storage_t<Fmt>* __restrict out,
                                std::size_t n, std::uint32_t seed) {
   for (std::size_t i = 0; i < n; ++i)
     out[i] = pqt::encode<Fmt, pqt::rounding::stochastic, pqt::overflow::saturate>(
         in[i], counter_hash_bits(seed, static_cast<std::uint32_t>(i)));
+}
+
+template <class Fmt>
+BENCH_NOINLINE void convert_sr_philox(const float* __restrict in, pqt::storage_t<Fmt>* __restrict out,
+                                      std::size_t n, std::uint64_t seed) {
+  constexpr std::uint64_t offset = 0;
+  const std::size_t n4 = n / 4;
+  for (std::size_t q = 0; q < n4; ++q) {
+    const pqt::u32x4 w = pqt::random_block4(seed, offset, q);
+    for (int j = 0; j < 4; ++j)
+      out[4 * q + j] = pqt::encode<Fmt, pqt::rounding::stochastic, pqt::overflow::saturate>(in[4 * q + j], w[j]);
+  }
+  for (std::size_t i = 4 * n4; i < n; ++i)
+    out[i] = pqt::encode<Fmt, pqt::rounding::stochastic, pqt::overflow::saturate>(
+        in[i], pqt::random_word(seed, offset, i));
 }
 
 #if defined(PQT_HAVE_CUDA_HEADERS)
@@ -234,6 +255,19 @@ void bm_pqt_sr(benchmark::State& state) {
   std::vector<code_t<Case>> out(n);
   for (auto _ : state) {
     convert_sr<typename Case::fmt>(in.data(), out.data(), n, sr_seed);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, n, sizeof(float) + sizeof(code_t<Case>));
+}
+
+template <class Case>
+void bm_pqt_sr_philox(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::vector<float>& in = input_for<Case>(n);
+  std::vector<code_t<Case>> out(n);
+  for (auto _ : state) {
+    convert_sr_philox<typename Case::fmt>(in.data(), out.data(), n, sr_seed);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -286,6 +320,7 @@ void register_format(std::int64_t n) {
   const std::string suffix = std::string("/") + Case::name;
   benchmark::RegisterBenchmark(("pqt_rne" + suffix).c_str(), bm_pqt_rne<Case>)->Arg(n);
   benchmark::RegisterBenchmark(("pqt_sr" + suffix).c_str(), bm_pqt_sr<Case>)->Arg(n);
+  benchmark::RegisterBenchmark(("pqt_sr_philox" + suffix).c_str(), bm_pqt_sr_philox<Case>)->Arg(n);
 #if defined(PQT_HAVE_CUDA_HEADERS)
   benchmark::RegisterBenchmark(("cuda_host" + suffix).c_str(), bm_cuda_host<Case>)->Arg(n);
 #endif

@@ -105,25 +105,28 @@ if "pqt_vs_cuda_mismatches" in ctx:
 if memcpy_bps:
     print(f"memcpy ({memcpy}): {memcpy_bps / 1e9:.1f} GB/s (read + write)")
 print()
-print("| format | pqt rne G items/s | pqt sr G items/s | cuda host G items/s "
-      "| pqt rne / cuda | sr / rne (items/s) | rne bytes/s % of memcpy |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| format | pqt rne G items/s | pqt sr G items/s | pqt sr+Philox G items/s | cuda host G items/s "
+      "| pqt rne / cuda | sr / rne (items/s) | sr+Philox / rne | rne bytes/s % of memcpy |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for fmt in ["e4m3", "e5m2", "e2m1", "e3m2", "bf16"]:
     rne = rate(f"pqt_rne/{fmt}/{n}", "items_per_second")
     sr = rate(f"pqt_sr/{fmt}/{n}", "items_per_second")
+    srp = rate(f"pqt_sr_philox/{fmt}/{n}", "items_per_second")
     cuda = rate(f"cuda_host/{fmt}/{n}", "items_per_second")
     rne_bps = rate(f"pqt_rne/{fmt}/{n}", "bytes_per_second")
-    print(f"| {fmt} | {g(rne)} | {g(sr)} | {g(cuda)} | {ratio(rne, cuda)} | {ratio(sr, rne)} "
-          f"| {ratio(rne_bps, memcpy_bps, '{:.1%}')} |")
+    print(f"| {fmt} | {g(rne)} | {g(sr)} | {g(srp)} | {g(cuda)} | {ratio(rne, cuda)} | {ratio(sr, rne)} "
+          f"| {ratio(srp, rne)} | {ratio(rne_bps, memcpy_bps, '{:.1%}')} |")
 
 # The project's targets (float -> e4m3, one core, n = 2^24).
 rne = rate(f"pqt_rne/e4m3/{n}", "items_per_second")
 sr = rate(f"pqt_sr/e4m3/{n}", "items_per_second")
+srp = rate(f"pqt_sr_philox/e4m3/{n}", "items_per_second")
 cuda = rate(f"cuda_host/e4m3/{n}", "items_per_second")
 def verdict(ok):
     return "n/a" if ok is None else ("met" if ok else "NOT met")
 print()
 print(f"Targets (e4m3): rne >= 1 G items/s: {verdict(None if rne is None else rne >= 1e9)}; "
       f"rne >= 5x cuda host: {verdict(None if rne is None or cuda is None else rne >= 5 * cuda)}; "
-      f"sr within 1.5x of rne: {verdict(None if rne is None or sr is None else sr * 1.5 >= rne)}")
+      f"sr within 1.5x of rne: {verdict(None if rne is None or sr is None else sr * 1.5 >= rne)}; "
+      f"sr with Philox within 2x of rne: {verdict(None if rne is None or srp is None else srp * 2 >= rne)}")
 PY
