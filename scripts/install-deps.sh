@@ -26,8 +26,37 @@ need python3-pip     python3 -m pip --version
 need git             have git
 need ca-certificates test -d /etc/ssl/certs
 
+# Python packages for tests/python (differential test against ml_dtypes/gfloat),
+# in a venv: Debian's python3 is "externally managed" (PEP 668), pyenv's is not,
+# and the test looks for the venv at the same path. Without network this only
+# warns, and that test skips.
+python_test_packages() {
+  local venv=${PQT_PY_VENV:-${HOME:-/root}/.cache/pqt-venv}
+  local py=$venv/bin/python out
+  local pins=(ml_dtypes==0.6.0 gfloat==0.5.2 numpy)
+  if "$py" -c 'import importlib.metadata as m, numpy
+assert m.version("ml_dtypes") == "0.6.0" and m.version("gfloat") == "0.5.2"' >/dev/null 2>&1; then
+    return 0
+  fi
+  if [[ ! -x $py ]]; then
+    local fresh=1
+    [[ -e $venv ]] && fresh=0
+    if ! out=$(python3 -m venv "$venv" 2>&1); then
+      ((fresh)) && rm -rf "$venv"  # only what this call made
+      echo "install-deps: warning: cannot create a venv at $venv (the ml_dtypes test will skip): ${out##*$'\n'}" >&2
+      return 0
+    fi
+  fi
+  if out=$("$py" -m pip install -q --disable-pip-version-check "${pins[@]}" 2>&1); then
+    echo "install-deps: Python test packages installed in $venv"
+  else
+    echo "install-deps: warning: pip install ${pins[*]} failed (the ml_dtypes test will skip): ${out##*$'\n'}" >&2
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all build dependencies present"
+  python_test_packages
   exit 0
 fi
 
@@ -49,3 +78,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
+python_test_packages

@@ -11,6 +11,7 @@
 
 #include <pqt/fake_quant.hpp>
 #include <pqt/random.hpp>
+#include <pqt/runtime.hpp>
 
 namespace {
 
@@ -125,4 +126,53 @@ TEST_CASE("shard and thread invariance of the stochastic functor on 10^6 element
   std::size_t differ = 0;
   for (std::size_t i = 0; i < n; ++i) differ += q2(in[i], i) != whole[i];
   CHECK(differ > n / 100);
+}
+
+TEST_CASE("gaussian rounding: an on-grid value moves k steps with P = Phi(2k+1) - Phi(2k-1) at sigma = 1/2") {
+  // x = 1.5 sits mid-binade in E4M3 (spacing 1/8 on both sides), so
+  // RNE(x + g/2 * ulp) moves by round(g/2) steps: the GaussWS R distribution.
+  const float x = 1.5f;
+  const double ulp = 0.125;
+  const std::uint64_t n = 1000000;
+  const pqt::fake_quant_op<pqt::fmt::e4m3, rounding::gaussian, overflow::saturate> op{seed, offset, 0.5f};
+  std::uint64_t count[5] = {};  // steps -2..2; 3 steps needs |g| > 5 (P = 6e-7): none in 10^6 draws with this seed
+  std::uint64_t per_draw_mismatches = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const float y = op(x, i);
+    const double steps = (y - x) / ulp;
+    REQUIRE(std::fabs(steps) <= 2);  // fixed seed: holds, and a 3-step move would show here
+    ++count[static_cast<int>(steps) + 2];
+    // The same element computed independently: x + 0.5 g ulp is exact in
+    // double here, then rounded once to nearest-even by the grid of E4M3.
+    const auto w = pqt::random_words2(seed, offset, i);
+    const double noisy = x + static_cast<double>(0.5f * pqt::gaussian_noise(w.a, w.b)) * ulp;
+    per_draw_mismatches += pqt::encode<pqt::fmt::e4m3, rounding::nearest_even, overflow::saturate>(noisy) !=
+                           pqt::encode<pqt::fmt::e4m3>(y);
+  }
+  CHECK(per_draw_mismatches == 0);
+  auto phi = [](double t) { return 0.5 * std::erfc(-t / std::sqrt(2.0)); };
+  for (int k = -2; k <= 2; ++k) {
+    const double p = phi(2 * k + 1) - phi(2 * k - 1);
+    const double mean = p * static_cast<double>(n), sd = std::sqrt(static_cast<double>(n) * p * (1 - p));
+    INFO("k = " << k << " count " << count[k + 2] << " expected " << mean);
+    CHECK(std::fabs(static_cast<double>(count[k + 2]) - mean) < 6 * sd + 1);
+  }
+}
+
+TEST_CASE("gaussian rounding: run-time format_desc gives the compile-time bits; NaN/Inf pass through") {
+  const auto d = pqt::format_desc::of<pqt::fmt::e5m2>();
+  std::size_t mismatches = 0;
+  for (std::uint64_t i = 0; i < 200000; ++i) {
+    const float x = static_cast<float>(static_cast<double>(static_cast<std::int64_t>(i % 20001) - 10000) * 0.37);
+    const auto w = pqt::random_words2(seed, offset, i);
+    mismatches += d.gaussian_round(x, 0.5f, w, overflow::saturate) !=
+                  pqt::gaussian_round<pqt::fmt::e5m2, overflow::saturate>(x, 0.5f, w);
+  }
+  CHECK(mismatches == 0);
+  const auto w = pqt::random_words2(seed, offset, 3);
+  CHECK(pqt::gaussian_round<pqt::fmt::e5m2, overflow::nonsaturating>(__builtin_inff(), 0.5f, w) == 0x7C);
+  CHECK(pqt::gaussian_round<pqt::fmt::e5m2, overflow::saturate>(-__builtin_inff(), 0.5f, w) == 0xFB);
+  CHECK(pqt::gaussian_round<pqt::fmt::e5m2, overflow::saturate>(__builtin_nanf(""), 0.5f, w) == 0x7F);
+  // sigma = 0 is round-to-nearest-even.
+  for (float x : {0.3f, 1.0f / 3, 1e-6f, -7.77f}) CHECK(pqt::gaussian_round<pqt::fmt::e5m2>(x, 0.0f, w) == pqt::encode<pqt::fmt::e5m2, rounding::nearest_even, overflow::saturate>(x));
 }

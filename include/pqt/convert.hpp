@@ -56,7 +56,7 @@ PQT_HD PQT_FORCEINLINE constexpr bool round_up(rounding r, bool neg, std::uint64
       const std::uint64_t rk = rbits & low_mask64(k);
       return tk + rk >= (std::uint64_t{1} << k);
     }
-    case rounding::gaussian: break;  // not a plain rounding: see noise.hpp
+    case rounding::gaussian: break;  // not a plain rounding: see fake_quant.hpp
   }
   return false;
 }
@@ -288,7 +288,7 @@ template <class Fmt, rounding R>
 PQT_HD constexpr void check_encode_args() {
   static_assert(is_format<Fmt>::value, "pqt::encode: Fmt must be a pqt::format<> or pqt::minifloat<>");
   static_assert(R != rounding::gaussian,
-                "pqt::encode: gaussian rounding needs a noise sample; use pqt::gaussian_rounder (noise.hpp)");
+                "pqt::encode: gaussian rounding needs a noise sample; use pqt::gaussian_round or pqt::quantize_op (fake_quant.hpp)");
 }
 
 }  // namespace detail

@@ -121,22 +121,35 @@ struct format_facts {
   PQT_HD constexpr bool valid() const { return invalid_reason() == nullptr; }
 };
 
+/// sig * 2^e as float, built from bits (sig < 2^24 and the value a float):
+/// no float arithmetic, so flush-to-zero modes (nvcc -ftz=true, DAZ) cannot
+/// touch subnormal results.
+PQT_HD PQT_FORCEINLINE constexpr float make_float(bool neg, std::uint32_t sig, int e) {
+  std::uint32_t bits = neg ? 0x80000000u : 0u;
+  if (sig != 0) {
+    const int p = 63 - clz64(sig);  // position of the leading 1
+    const int biased = e + p + 127;
+    bits |= biased >= 1 ? (static_cast<std::uint32_t>(biased) << 23) | ((sig << (23 - p)) & 0x7FFFFFu)
+                        : sig << (e + 149);
+  }
+  return bit_cast<float>(bits);
+}
+
 /// Decode a code of a valid format to float, exactly. Shared by every path.
 PQT_HD constexpr float decode_facts(const format_facts& f, std::uint32_t code) {
   const std::uint32_t mag = code & f.mag_all_ones();
   const bool neg = (code & f.sign_mask()) != 0;
-  const float sgn = neg ? -1.0f : 1.0f;
   if (f.has_nan() && (code == f.nan_code() ||
                       (f.enc == encoding::ieee && (mag >> f.m) == f.exp_all_ones() &&
                        (mag & f.mant_all_ones()) != 0) ||
                       ((f.enc == encoding::fn) && mag == f.mag_all_ones())))
-    return __builtin_nanf("");
-  if (f.has_inf() && mag == f.inf_code()) return sgn * __builtin_huge_valf();
+    return bit_cast<float>(0x7FC00000u);
+  if (f.has_inf() && mag == f.inf_code()) return bit_cast<float>(neg ? 0xFF800000u : 0x7F800000u);
   const int ef = static_cast<int>(mag >> f.m);
   const std::uint32_t mant = mag & f.mant_all_ones();
-  if (f.enc == encoding::scale) return detail::exp2f_exact(ef - f.bias);
-  if (ef == 0) return sgn * static_cast<float>(mant) * detail::exp2f_exact(f.emin() - f.m);
-  return sgn * static_cast<float>(mant | (1u << f.m)) * detail::exp2f_exact(ef - f.bias - f.m);
+  if (f.enc == encoding::scale) return make_float(false, 1, ef - f.bias);
+  if (ef == 0) return make_float(neg, mant, f.emin() - f.m);
+  return make_float(neg, mant | (1u << f.m), ef - f.bias - f.m);
 }
 
 template <int Bits>

@@ -14,7 +14,7 @@ enum class rounding : int {
   downward = 4,      ///< toward -Inf
   odd = 5,           ///< round to odd (jamming): inexact -> neighbour with last bit 1
   stochastic = 6,    ///< up iff t_k + r >= 2^k, r = low k bits of the caller's word
-  gaussian = 7,      ///< RNE(x + sigma * g * ulp(x)), g ~ N(0,1) (see noise.hpp)
+  gaussian = 7,      ///< RNE(x + sigma * g * ulp(x)), g ~ N(0,1) (see fake_quant.hpp)
 };
 
 /// What happens to a magnitude that rounds above the largest finite value.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "convert.hpp"
+#include "fake_quant.hpp"
 #include "format.hpp"
 #include "rounding.hpp"
 
@@ -85,6 +86,12 @@ class format_desc {
     check(r, k);
     return detail::encode_double(f_, x, r, o, random_bits, k);
   }
+  /// Gaussian rounding (fake_quant.hpp): RNE(x + sigma * g * ulp(x)) with g
+  /// from the two words; the same bits as pqt::gaussian_round<Fmt>.
+  std::uint32_t gaussian_round(float x, float sigma, word_pair w, overflow o = overflow::saturate) const {
+    return detail::gaussian_round_facts(f_, x, sigma, w, o);
+  }
+
   /// Exact value of a code; throws if the code has bits beyond the format's width.
   float decode(std::uint32_t code) const {
     if (total_bits() < 32 && (code >> total_bits()) != 0)
@@ -115,7 +122,7 @@ class format_desc {
   }
   static void check(rounding r, int k) {
     if (r == rounding::gaussian)
-      throw std::invalid_argument("pqt::format_desc::encode: gaussian rounding needs a noise sample (noise.hpp)");
+      throw std::invalid_argument("pqt::format_desc::encode: gaussian rounding needs a noise sample: use format_desc::gaussian_round");
     if (static_cast<int>(r) < 0 || static_cast<int>(r) >= rounding_count)
       throw std::invalid_argument("pqt::format_desc::encode: invalid rounding mode");
     if (k < 1 || k > 32)
