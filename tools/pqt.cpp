@@ -7,6 +7,8 @@
 // works here, with exactly the bits of the compile-time path. Exit status: 0 on
 // success, 2 for any usage error (message on stderr).
 
+#include <pqt/noise.hpp>
+#include <pqt/random.hpp>
 #include <pqt/runtime.hpp>
 #include <pqt/version.hpp>
 
@@ -40,6 +42,9 @@ commands:
   table FORMAT           every code and its value (formats of at most 8 bits)
   cast FORMAT VALUE...   encode each VALUE, printed as "VALUE -> 0xCODE  DECODED";
                          VALUE is read as a double: 1.5, -3e-2, 0x1.8p3, inf, nan
+  noise --seed S --count N
+                         GaussWS R samples (-3..3) from Philox words, and their
+                         frequencies next to the table's and Phi(2k+1)-Phi(2k-1)
   formats                the named formats
   version                pqt's version
   help                   this text
@@ -52,11 +57,17 @@ IEEE encoding), changed by:
 
 cast options:
   --round MODE           nearest_even (default), nearest_away, toward_zero, upward,
-                         downward, odd, stochastic (aliases rne, rz, truncate, sr)
+                         downward, odd, stochastic, gaussian (aliases rne, rz, truncate, sr)
   --saturate             out-of-range results become +-max (default: +-Inf, or NaN
                          where the format has no Inf)
   --random-word R        stochastic: the caller's 32-bit random word (decimal or 0x hex)
   --random-bits N        stochastic: use the low N bits of the word, 1..32 (default 32)
+  --seed S               stochastic/gaussian: draw words from Philox with this 64-bit seed;
+                         the i-th VALUE is element I+i of the stream (random.hpp's mapping)
+  --offset O             the stream's offset (default 0; noise too)
+  --index I              the first VALUE's element index (default 0; noise too)
+  --sigma SIGMA          gaussian: noise scale in ulps (default 0.5); VALUE is rounded to
+                         float first, as gaussian rounding takes float input
 
 Values are printed in the shortest form that reads back as the same float.
 Options may also be written --name=value.
@@ -67,7 +78,7 @@ Options may also be written --name=value.
 // new option (e.g. --seed/--offset/--index for Philox words) is one row here
 // plus its use in the command.
 
-enum command : unsigned { cmd_info = 1, cmd_table = 2, cmd_cast = 4 };
+enum command : unsigned { cmd_info = 1, cmd_table = 2, cmd_cast = 4, cmd_noise = 8 };
 constexpr unsigned cmd_format = cmd_info | cmd_table | cmd_cast;
 
 struct options {
@@ -78,6 +89,11 @@ struct options {
   pqt::overflow over = pqt::overflow::nonsaturating;
   std::optional<std::uint32_t> random_word;
   std::optional<int> random_bits;
+  std::optional<std::uint64_t> seed;  // Philox words for stochastic / gaussian (random.hpp)
+  std::optional<std::uint64_t> offset;
+  std::optional<std::uint64_t> index;
+  std::optional<float> sigma;
+  std::optional<std::uint64_t> count;  // noise
 };
 
 /// Integer in [lo, hi], decimal (optionally negative) or 0x hex; whole string.
@@ -93,6 +109,18 @@ long long parse_integer(const std::string& s, long long lo, long long hi, const 
   return v;
 }
 
+/// Unsigned 64-bit integer, decimal or 0x hex; whole string.
+std::uint64_t parse_u64(const std::string& s, const char* what) {
+  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  const char* first = s.data() + (hex ? 2 : 0);
+  const char* last = s.data() + s.size();
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(first, last, v, hex ? 16 : 10);
+  if (ec != std::errc{} || end != last || first == last)
+    throw usage_error(std::string(what) + " must be an unsigned 64-bit integer (decimal or 0x hex), got '" + s + "'");
+  return v;
+}
+
 pqt::encoding parse_encoding(const std::string& s) {
   constexpr pqt::encoding all[] = {pqt::encoding::ieee, pqt::encoding::fn, pqt::encoding::fnuz,
                                    pqt::encoding::finite, pqt::encoding::scale};
@@ -105,20 +133,15 @@ pqt::encoding parse_encoding(const std::string& s) {
 }
 
 pqt::rounding parse_mode(const std::string& s) {
-  std::string valid;  // every mode but gaussian, which needs a noise sample (noise.hpp)
+  std::string valid;
   for (int i = 0; i < pqt::rounding_count; ++i)
-    if (static_cast<pqt::rounding>(i) != pqt::rounding::gaussian)
-      valid += (valid.empty() ? "" : ", ") + std::string(pqt::to_string(static_cast<pqt::rounding>(i)));
+    valid += (valid.empty() ? "" : ", ") + std::string(pqt::to_string(static_cast<pqt::rounding>(i)));
   valid += " (aliases rne, rz, truncate, sr)";
-  pqt::rounding r;
   try {
-    r = pqt::parse_rounding(s);
+    return pqt::parse_rounding(s);
   } catch (const std::invalid_argument&) {
     throw usage_error("unknown rounding mode '" + s + "'; valid: " + valid);
   }
-  if (r == pqt::rounding::gaussian)
-    throw usage_error("gaussian rounding is not available in the CLI yet; valid: " + valid);
-  return r;
 }
 
 struct option_spec {
@@ -141,6 +164,22 @@ constexpr option_spec option_table[] = {
      }},
     {"--random-bits", "N", cmd_cast,
      [](options& o, const std::string& v) { o.random_bits = static_cast<int>(parse_integer(v, 1, 32, "--random-bits")); }},
+    {"--seed", "S", cmd_cast | cmd_noise, [](options& o, const std::string& v) { o.seed = parse_u64(v, "--seed"); }},
+    {"--offset", "O", cmd_cast | cmd_noise,
+     [](options& o, const std::string& v) { o.offset = parse_u64(v, "--offset"); }},
+    {"--index", "I", cmd_cast | cmd_noise, [](options& o, const std::string& v) { o.index = parse_u64(v, "--index"); }},
+    {"--sigma", "SIGMA", cmd_cast,
+     [](options& o, const std::string& v) {
+       char* end = nullptr;
+       const float x = std::strtof(v.c_str(), &end);
+       if (v.empty() || end != v.c_str() + v.size() || !(x >= 0) || !std::isfinite(x))
+         throw usage_error("--sigma must be a finite number >= 0, got '" + v + "'");
+       o.sigma = x;
+     }},
+    {"--count", "N", cmd_noise,
+     [](options& o, const std::string& v) {
+       o.count = static_cast<std::uint64_t>(parse_integer(v, 1, 1000000000LL, "--count"));
+     }},
 };
 
 std::string valid_options(unsigned cmd) {
@@ -288,15 +327,59 @@ double parse_value(const std::string& s) {
 
 void cast(const pqt::format_desc& f, const options& o, const std::vector<std::string>& values) {
   const bool stochastic = o.round == pqt::rounding::stochastic;
-  if (stochastic && !o.random_word)
-    throw usage_error("--round stochastic needs --random-word R (a 32-bit word, decimal or 0x hex)");
-  if (!stochastic && (o.random_word || o.random_bits))
+  const bool gaussian = o.round == pqt::rounding::gaussian;
+  if (o.random_word && o.seed)
+    throw usage_error("give either --random-word R or --seed S (Philox words), not both");
+  if (stochastic && !o.random_word && !o.seed)
+    throw usage_error("--round stochastic needs --seed S (Philox words) or --random-word R (one 32-bit word)");
+  if (gaussian && !o.seed) throw usage_error("--round gaussian needs --seed S (its noise comes from Philox words)");
+  if (gaussian && (o.random_word || o.random_bits))
     throw usage_error("--random-word and --random-bits apply only to --round stochastic");
+  if (!stochastic && !gaussian && (o.random_word || o.random_bits || o.seed || o.offset || o.index))
+    throw usage_error("--seed/--offset/--index/--random-word/--random-bits apply only to stochastic or gaussian rounding");
+  if (!gaussian && o.sigma) throw usage_error("--sigma applies only to --round gaussian");
+  if (!o.seed && (o.offset || o.index)) throw usage_error("--offset and --index need --seed");
   std::vector<double> xs;  // parse everything first: a bad VALUE prints nothing
   for (const std::string& v : values) xs.push_back(parse_value(v));
+  const std::uint64_t seed = o.seed.value_or(0), offset = o.offset.value_or(0), index0 = o.index.value_or(0);
   for (std::size_t i = 0; i < xs.size(); ++i) {
-    const std::uint32_t code = f.encode(xs[i], o.round, o.over, o.random_word.value_or(0), o.random_bits.value_or(32));
+    // The i-th VALUE is element index0 + i of the (seed, offset) stream.
+    const std::uint64_t index = index0 + i;
+    std::uint32_t code = 0;
+    if (gaussian) {
+      // Gaussian rounding takes float input: VALUE is rounded to float first.
+      code = f.gaussian_round(static_cast<float>(xs[i]), o.sigma.value_or(0.5f),
+                              pqt::random_words2(seed, offset, index), o.over);
+    } else {
+      const std::uint32_t word = o.random_word ? *o.random_word : pqt::random_word(seed, offset, index);
+      code = f.encode(xs[i], o.round, o.over, stochastic ? word : 0u, o.random_bits.value_or(32));
+    }
     std::printf("%s -> %s  %s\n", values[i].c_str(), show_code(f, code).c_str(), show(f.decode(code)).c_str());
+  }
+}
+
+/// `pqt noise`: GaussWS R samples from Philox words and their frequencies
+/// next to the table's exact probabilities and Phi(2k+1) - Phi(2k-1).
+void noise(const options& o) {
+  if (!o.seed || !o.count) throw usage_error("noise needs --seed S and --count N");
+  const std::uint64_t n = *o.count, offset = o.offset.value_or(0), index0 = o.index.value_or(0);
+  std::uint64_t counts[7] = {};
+  const std::uint64_t shown = n < 32 ? n : 32;
+  std::printf("samples (first %llu):", static_cast<unsigned long long>(shown));
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const int r = pqt::gaussws_r(pqt::random_word(*o.seed, offset, index0 + i));
+    ++counts[r + 3];
+    if (i < shown) std::printf(" %d", r);
+  }
+  std::printf("\n%3s %12s %14s %14s %14s\n", "R", "count", "frequency", "table P", "Phi(2k+1)-Phi(2k-1)");
+  const auto phi = [](double t) { return 0.5 * std::erfc(-t / std::sqrt(2.0)); };
+  for (int k = -3; k <= 3; ++k) {
+    // The table: R = -3 + #{j : word >= T_j}, so P(R = k) = (T_{k+4} - T_{k+3}) / 2^32.
+    const double lo = k == -3 ? 0.0 : static_cast<double>(pqt::gaussws_r_threshold(k + 3));
+    const double hi = k == 3 ? 0x1p32 : static_cast<double>(pqt::gaussws_r_threshold(k + 4));
+    const double target = k == -3 ? phi(-5) : k == 3 ? 1 - phi(5) : phi(2 * k + 1) - phi(2 * k - 1);
+    std::printf("%3d %12llu %14.9f %14.9f %14.9f\n", k, static_cast<unsigned long long>(counts[k + 3]),
+                static_cast<double>(counts[k + 3]) / static_cast<double>(n), (hi - lo) * 0x1p-32, target);
   }
 }
 
@@ -358,12 +441,21 @@ int run(int argc, char** argv) {
     list_formats();
     return 0;
   }
-  const unsigned which = cmd == "info" ? cmd_info : cmd == "table" ? cmd_table : cmd == "cast" ? cmd_cast : 0u;
+  const unsigned which = cmd == "info"    ? cmd_info
+                         : cmd == "table" ? cmd_table
+                         : cmd == "cast"  ? cmd_cast
+                         : cmd == "noise" ? cmd_noise
+                                          : 0u;
   if (which == 0)
-    throw usage_error("unknown command '" + cmd + "'; valid: info, table, cast, formats, version, help");
+    throw usage_error("unknown command '" + cmd + "'; valid: info, table, cast, noise, formats, version, help");
 
   options opts;
   const std::vector<std::string> args = parse_args(argc - 2, argv + 2, cmd.c_str(), which, opts);
+  if (which == cmd_noise) {
+    if (!args.empty()) throw usage_error("noise takes no positional arguments, got '" + args[0] + "'");
+    noise(opts);
+    return 0;
+  }
   if (args.empty()) throw usage_error(cmd + " needs a FORMAT (see `pqt formats`)");
   if (which != cmd_cast && args.size() > 1) throw usage_error(cmd + " takes one FORMAT, got extra '" + args[1] + "'");
   if (which == cmd_cast && args.size() < 2) throw usage_error("cast needs at least one VALUE after the FORMAT");

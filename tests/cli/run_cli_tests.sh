@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Checks the `pqt` command-line tool's output exactly.
-#   tests/cli/run_cli_tests.sh PATH/TO/pqt [GROUP...]    GROUP: info table cast errors (default: all)
+#   tests/cli/run_cli_tests.sh PATH/TO/pqt [GROUP...]    GROUP: info table cast random errors (default: all)
 # Exit status: 0 if every check passed, 1 otherwise (each failure is printed).
 
 set -u
 
 if [[ $# -lt 1 ]]; then
-  echo "usage: $0 PATH/TO/pqt [info|table|cast|errors]..." >&2
+  echo "usage: $0 PATH/TO/pqt [info|table|cast|random|errors]..." >&2
   exit 2
 fi
 PQT=$1
@@ -16,7 +16,7 @@ if [[ ! -x $PQT ]]; then
   exit 1
 fi
 groups=("$@")
-[[ ${#groups[@]} -eq 0 ]] && groups=(info table cast errors)
+[[ ${#groups[@]} -eq 0 ]] && groups=(info table cast random errors)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -191,11 +191,53 @@ group_cast() {
   expect_out "1.5 -> 0x3  1.5" cast e2m1 --round stochastic --random-word 4294967295 1.5
 }
 
+group_random() {
+  # Philox words: the element-0..3 words of seed 0, offset 0 are the published
+  # Philox4x32-10 known answer for counter 0 / key 0.
+  local words=(0x6627e8d5 0xe169c58d 0xbc57ac4c 0x9b00dbd8) i
+  for i in 0 1 2 3; do
+    run cast e4m3 --round stochastic --random-word "${words[$i]}" 1.3
+    expect_out "$out" cast e4m3 --round stochastic --seed 0 --index "$i" 1.3
+  done
+  # The i-th VALUE is element I+i: a shard starting at index 3 sees the same bits.
+  run cast e5m2 --round stochastic --seed 42 --offset 7 0.3 0.3 0.3 0.3 0.3
+  expect_out "$(tail -n 2 <<<"$out")" cast e5m2 --round stochastic --seed 42 --offset 7 --index 3 0.3 0.3
+  run cast e5m2 --round gaussian --seed 42 0.3 0.3 0.3 0.3 0.3
+  expect_out "$(tail -n 1 <<<"$out")" cast e5m2 --round gaussian --seed 42 --index 4 0.3
+  # Exact values never move under stochastic rounding; sigma 0 is nearest-even.
+  expect_out $'1.5 -> 0x3c  1.5\n-2 -> 0xc0  -2\n0 -> 0x00  0' cast e4m3 --round stochastic --seed 9 1.5 -2 0
+  expect_out "1.3 -> 0x3a  1.25" cast e4m3 --round gaussian --seed 1 --sigma 0 1.3
+  # noise: 7 rows that add up to the count, and the table's exact probabilities.
+  checks=$((checks + 1))
+  cmdline="noise --seed 1 --count 1000"
+  run noise --seed 1 --count 1000
+  local total
+  total=$(awk '$1 ~ /^-?[0-3]$/ { s += $2; n++ } END { print n ":" s }' <<<"$out")
+  if [[ $rc -ne 0 || $total != "7:1000" ]]; then fail "expected 7 rows (R = -3..3) adding up to 1000, got $total"; fi
+  # R = 0: the table's probability is printed, and 10^6 draws land within 6 sigma of it.
+  checks=$((checks + 1))
+  cmdline="noise --seed 1 --count 1000000 --offset 5"
+  run noise --seed 1 --count 1000000 --offset 5
+  if ! awk '$1 == "0" { ok = ($4 == "0.682689492" && $5 == "0.682689492" && ($3 - $4) ^ 2 < (6 * 0.000466) ^ 2) }
+            END { exit !ok }' <<<"$out"; then
+    fail "expected the R = 0 row: frequency within 6 sigma of 0.682689492, table and Phi columns 0.682689492"
+  fi
+}
+
 group_errors() {
   expect_error "e4m3" info nosuchformat
   expect_error "e4m3" cast nosuchformat 1
   expect_error "nearest_even" cast e4m3 --round nosuchmode 1
-  expect_error "not available" cast e4m3 --round gaussian 1
+  expect_error "needs --seed" cast e4m3 --round gaussian 1
+  expect_error "not both" cast e4m3 --round stochastic --seed 1 --random-word 2 1
+  expect_error "--sigma" cast e4m3 --round gaussian --seed 1 --sigma -1 1
+  expect_error "--sigma" cast e4m3 --round stochastic --seed 1 --sigma 1 1
+  expect_error "need --seed" cast e4m3 --round stochastic --random-word 1 --offset 3 1
+  expect_error "apply only" cast e4m3 --seed 3 1
+  expect_error "--seed" cast e4m3 --round stochastic --seed -1 1
+  expect_error "--count" noise --seed 1
+  expect_error "--seed" noise --count 10
+  expect_error "positional" noise --seed 1 --count 10 extra
   expect_error "8 bits" table bf16
   expect_error "pqt cast" table bf16
   expect_error "not a number" cast e4m3 abc
@@ -225,8 +267,8 @@ group_errors() {
 
 for g in "${groups[@]}"; do
   case $g in
-    info | table | cast | errors) "group_$g" ;;
-    *) echo "unknown group '$g'; valid: info table cast errors" >&2; exit 2 ;;
+    info | table | cast | random | errors) "group_$g" ;;
+    *) echo "unknown group '$g'; valid: info table cast random errors" >&2; exit 2 ;;
   esac
 done
 
