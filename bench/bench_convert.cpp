@@ -4,6 +4,8 @@
 //   pqt_rne/<fmt>/<n>    pqt::encode<fmt, nearest_even, saturate>, plain loop
 //   pqt_sr/<fmt>/<n>     pqt::encode<fmt, stochastic, saturate>(x, counter_hash_bits(seed, i))
 //   pqt_sr_philox/<fmt>/<n>  the same with Philox words of (seed, 0, i), one call per 4 elements
+//   pqt_gauss/<fmt>/<n>  gaussian rounding, sigma 1/2, Philox words (one call per 2 elements)
+//   gaussws_r/bf16/<n>   GaussWS element op bf16(w + R * 2^-8), R from Philox words
 //   cuda_host/<fmt>/<n>  the CUDA toolkit's host conversion (satfinite, RNE)
 //   memcpy/<bytes>/<n>   std::memcpy of the 4n input bytes: the copy the others are held to
 // bytes_per_second counts bytes read + bytes written (4n + n*sizeof(code));
@@ -27,6 +29,8 @@
 
 #include <pqt/convert.hpp>
 #include <pqt/format.hpp>
+#include <pqt/fake_quant.hpp>
+#include <pqt/noise.hpp>
 #include <pqt/random.hpp>
 #include <pqt/version.hpp>
 
@@ -220,6 +224,33 @@ BENCH_NOINLINE void convert_sr_philox(const float* __restrict in, pqt::storage_t
         in[i], pqt::random_word(seed, offset, i));
 }
 
+// Gaussian rounding, sigma = 1/2: two Philox words per element (one call per
+// two elements, random_block2), Box-Muller, then one rounding.
+template <class Fmt>
+BENCH_NOINLINE void convert_gauss(const float* __restrict in, pqt::storage_t<Fmt>* __restrict out,
+                                  std::size_t n, std::uint64_t seed) {
+  constexpr std::uint64_t offset = 0;
+  for (std::size_t p = 0; p < n / 2; ++p) {
+    const pqt::u32x4 w = pqt::random_block2(seed, offset, p);
+    out[2 * p] = pqt::gaussian_round<Fmt>(in[2 * p], 0.5f, pqt::word_pair{w[0], w[1]});
+    out[2 * p + 1] = pqt::gaussian_round<Fmt>(in[2 * p + 1], 0.5f, pqt::word_pair{w[2], w[3]});
+  }
+  if (n % 2) out[n - 1] = pqt::gaussian_round<Fmt>(in[n - 1], 0.5f, pqt::random_words2(seed, offset, n - 1));
+}
+
+// GaussWS element op: bf16(w + R * delta), R from one Philox word per element.
+BENCH_NOINLINE void gaussws_bf16(const float* __restrict in, std::uint16_t* __restrict out, std::size_t n,
+                                 std::uint64_t seed, float delta) {
+  constexpr std::uint64_t offset = 0;
+  const std::size_t n4 = n / 4;
+  for (std::size_t q = 0; q < n4; ++q) {
+    const pqt::u32x4 w = pqt::random_block4(seed, offset, q);
+    for (int j = 0; j < 4; ++j) out[4 * q + j] = pqt::gaussws_element<pqt::fmt::bf16>(in[4 * q + j], delta, w[j]);
+  }
+  for (std::size_t i = 4 * n4; i < n; ++i)
+    out[i] = pqt::gaussws_element<pqt::fmt::bf16>(in[i], delta, pqt::random_word(seed, offset, i));
+}
+
 #if defined(PQT_HAVE_CUDA_HEADERS)
 template <class Case>
 BENCH_NOINLINE void convert_cuda(const float* __restrict in, code_t<Case>* __restrict out,
@@ -274,6 +305,31 @@ void bm_pqt_sr_philox(benchmark::State& state) {
   set_rates(state, n, sizeof(float) + sizeof(code_t<Case>));
 }
 
+template <class Case>
+void bm_pqt_gauss(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::vector<float>& in = input_for<Case>(n);
+  std::vector<code_t<Case>> out(n);
+  for (auto _ : state) {
+    convert_gauss<typename Case::fmt>(in.data(), out.data(), n, sr_seed);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, n, sizeof(float) + sizeof(code_t<Case>));
+}
+
+void bm_gaussws_bf16(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::vector<float>& in = input_for<bf16_case>(n);
+  std::vector<std::uint16_t> out(n);
+  for (auto _ : state) {
+    gaussws_bf16(in.data(), out.data(), n, sr_seed, 0x1p-8f);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, n, sizeof(float) + sizeof(std::uint16_t));
+}
+
 #if defined(PQT_HAVE_CUDA_HEADERS)
 template <class Case>
 void bm_cuda_host(benchmark::State& state) {
@@ -321,6 +377,7 @@ void register_format(std::int64_t n) {
   benchmark::RegisterBenchmark(("pqt_rne" + suffix).c_str(), bm_pqt_rne<Case>)->Arg(n);
   benchmark::RegisterBenchmark(("pqt_sr" + suffix).c_str(), bm_pqt_sr<Case>)->Arg(n);
   benchmark::RegisterBenchmark(("pqt_sr_philox" + suffix).c_str(), bm_pqt_sr_philox<Case>)->Arg(n);
+  benchmark::RegisterBenchmark(("pqt_gauss" + suffix).c_str(), bm_pqt_gauss<Case>)->Arg(n);
 #if defined(PQT_HAVE_CUDA_HEADERS)
   benchmark::RegisterBenchmark(("cuda_host" + suffix).c_str(), bm_cuda_host<Case>)->Arg(n);
 #endif
@@ -330,6 +387,7 @@ void register_all() {
   for (const std::int64_t n : sizes) {
     // memcpy/<bytes copied>/<n>
     benchmark::RegisterBenchmark(("memcpy/" + std::to_string(n * 4)).c_str(), bm_memcpy)->Arg(n);
+    benchmark::RegisterBenchmark("gaussws_r/bf16", bm_gaussws_bf16)->Arg(n);
     register_format<e4m3_case>(n);
     register_format<e5m2_case>(n);
     register_format<e2m1_case>(n);

@@ -117,6 +117,16 @@ for fmt in ["e4m3", "e5m2", "e2m1", "e3m2", "bf16"]:
     print(f"| {fmt} | {g(rne)} | {g(sr)} | {g(srp)} | {g(cuda)} | {ratio(rne, cuda)} | {ratio(sr, rne)} "
           f"| {ratio(srp, rne)} | {ratio(rne_bps, memcpy_bps, '{:.1%}')} |")
 
+print()
+print("| random path (n = %d) | G items/s | time vs the format's RNE |" % n)
+print("|---|---:|---:|")
+for fmt in ["e4m3", "e5m2", "e2m1", "e3m2", "bf16"]:
+    rne = rate(f"pqt_rne/{fmt}/{n}", "items_per_second")
+    gs = rate(f"pqt_gauss/{fmt}/{n}", "items_per_second")
+    print(f"| gaussian rounding, {fmt} | {g(gs)} | {ratio(rne, gs)} |")
+gw = rate(f"gaussws_r/bf16/{n}", "items_per_second")
+print(f"| GaussWS bf16(w + R * delta), R from Philox | {g(gw)} | {ratio(rate(f'pqt_rne/bf16/{n}', 'items_per_second'), gw)} |")
+
 # The project's targets (float -> e4m3, one core, n = 2^24).
 rne = rate(f"pqt_rne/e4m3/{n}", "items_per_second")
 sr = rate(f"pqt_sr/e4m3/{n}", "items_per_second")
