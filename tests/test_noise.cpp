@@ -328,7 +328,7 @@ TEST_CASE("gaussian_noise: its exact CDF at a few points, over all 2^48 word pai
   std::vector<float> radius(n);
   bool monotone = true;
   for (std::uint32_t m = 0; m < n; ++m) {
-    radius[m] = pqt::detail::sqrt_rn_(-2.0f * pqt::detail::log_(static_cast<float>(m + 1) * 0x1p-24f));
+    radius[m] = pqt::detail::sqrt_rn(-2.0f * pqt::detail::log_(static_cast<float>(m + 1) * 0x1p-24f));
     monotone &= m == 0 || radius[m] <= radius[m - 1];
   }
   REQUIRE(monotone);
@@ -602,12 +602,12 @@ TEST_CASE("gaussws_element: rounded once, bit for bit against exact arithmetic")
   check_against_reference<pqt::fmt::e8m<3>>({3, -126, 127}, 60000, 0x5EED0009ull, "e8m3");
 }
 
-TEST_CASE("widen_: float -> double through the bits equals the cast") {
-  // Bit for bit, except that the cast quiets a signalling NaN; widen_ keeps
+TEST_CASE("widen: float -> double through the bits equals the cast") {
+  // Bit for bit, except that the cast quiets a signalling NaN; widen keeps
   // the payload as it is (either way encode then gives the canonical NaN).
   const auto same = [](std::uint32_t b) {
     const float x = float_of(b);
-    const double got = pqt::detail::widen_(x), want = static_cast<double>(x);
+    const double got = pqt::detail::widen(x), want = static_cast<double>(x);
     if (x != x) return got != got;
     return std::memcmp(&got, &want, sizeof got) == 0;
   };

@@ -272,6 +272,41 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(float x, std::u
   return sel(a > 0x7F800000u, nan_out, code);
 }
 
+/// Fast decode, host only, the same bits as decode_facts (tested on every code
+/// of the test matrix), branch-free so a fake-quant loop vectorises: normal
+/// codes become float bits by a shift and a rebias; subnormal codes are the
+/// integer code times 2^(emin - M), exact in float (needs IEEE subnormals,
+/// like encode_float_fast). E8 formats with bias 127 share float's exponent
+/// field, so a shift alone maps every finite code.
+template <class F>
+PQT_HD PQT_FORCEINLINE constexpr float decode_fast(std::uint32_t code) noexcept {
+  constexpr format_facts f = F::get_facts();
+  constexpr int s = 23 - f.m;
+  constexpr bool float_range = f.e == 8 && f.bias == 127;
+  constexpr std::uint32_t rebias = static_cast<std::uint32_t>(127 - f.bias) << 23;
+  constexpr float sub_scale = exp2f_exact(f.emin() - f.m);
+  const std::uint32_t mag = code & f.mag_all_ones();
+  const std::uint32_t neg = f.is_signed ? (code >> (f.e + f.m)) & 1u : 0u;
+  const std::uint32_t ef = mag >> f.m;
+  std::uint32_t bits = float_range ? mag << s : (mag << s) + rebias;
+  if constexpr (!float_range) {
+    // Below 2^-126 (subnormal codes; with emin = -127 also the lowest normal
+    // binade, which has the subnormal spacing) the code is an integer times
+    // the spacing.
+    constexpr std::uint32_t sub_limit = (f.emin() < -126 ? 2u : 1u) << f.m;
+    const std::uint32_t sub = bit_cast<std::uint32_t>(static_cast<float>(mag) * sub_scale);
+    bits = sel(mag < sub_limit, sub, bits);
+  }
+  if constexpr (f.enc == encoding::ieee) {  // top exponent: Inf or NaN
+    const std::uint32_t top = ef == f.exp_all_ones();
+    bits = sel(top, sel((mag & f.mant_all_ones()) != 0, 0x7FC00000u, 0x7F800000u), bits);
+  }
+  bits |= neg << 31;
+  if constexpr (f.enc == encoding::fn) bits = sel(mag == f.mag_all_ones(), 0x7FC00000u, bits);
+  if constexpr (f.enc == encoding::fnuz) bits = sel(code == f.nan_code(), 0x7FC00000u, bits);
+  return bit_cast<float>(bits);
+}
+
 /// Whether encode<F, R>(float) takes encode_float_fast.
 template <class F, rounding R>
 PQT_HD constexpr bool use_float_fast_path() {
@@ -320,7 +355,10 @@ template <class Fmt>
 PQT_HD PQT_FORCEINLINE constexpr float decode(storage_t<Fmt> bits) {
   static_assert(is_format<Fmt>::value, "pqt::decode: Fmt must be a pqt::format<> or pqt::minifloat<>");
   constexpr detail::format_facts f = Fmt::format_type::get_facts();
-  return detail::decode_facts(f, bits);
+  if constexpr (detail::use_float_fast_path<typename Fmt::format_type, rounding::nearest_even>())
+    return detail::decode_fast<typename Fmt::format_type>(bits);
+  else
+    return detail::decode_facts(f, bits);
 }
 
 /// decode(encode(x)): the nearest value of Fmt under the rounding mode, as float.

@@ -34,8 +34,8 @@ PQT_HD constexpr double grid_spacing(const format_facts& f, float x) {
 PQT_HD inline std::uint32_t gaussian_round_facts(const format_facts& f, float x, float sigma, word_pair w,
                                                  overflow o) {
   const bool finite = (bit_cast<std::uint32_t>(x) & 0x7F800000u) != 0x7F800000u;
-  const double xd = widen_(x);
-  const double noise = widen_(sigma * gaussian_noise(w.a, w.b)) * grid_spacing(f, x);
+  const double xd = widen(x);
+  const double noise = widen(sigma * gaussian_noise(w.a, w.b)) * grid_spacing(f, x);
   return encode_double(f, finite ? add_round_odd_(xd, noise) : xd, rounding::nearest_even, o, 0, 32);
 }
 

@@ -216,7 +216,7 @@ struct format {
   /// Number of distinct finite values (-0 == +0 counted once).
   static constexpr std::uint64_t finite_values = finite_codes - (has_negative_zero ? 1 : 0);
 
-  PQT_HD static constexpr float max() { return detail::decode_facts(facts, facts.max_mag_code()); }
+  PQT_HD static constexpr float max() { return detail::decode_facts(get_facts(), get_facts().max_mag_code()); }
   PQT_HD static constexpr float lowest() {
     return Signed ? -max() : detail::decode_facts(facts, 0);
   }

@@ -27,6 +27,7 @@
 #include "config.hpp"
 #include "convert.hpp"
 #include "detail/bits.hpp"
+#include "detail/float_ops.hpp"
 #include "format.hpp"
 #include "rounding.hpp"
 
@@ -100,35 +101,8 @@ PQT_HD PQT_FORCEINLINE constexpr float uniform_noise(std::uint32_t word) noexcep
 // =============================================================================
 namespace detail {
 
-/// a * b + c rounded once. Both std::fma (host) and __fmaf_rn (device) are
-/// correctly rounded, so they agree bit for bit. Every multiply-add in this
-/// file goes through here: a plain a * b + c may be contracted into an fma by
-/// one compiler (nvcc does so by default) and not by another.
-PQT_HD PQT_FORCEINLINE float fma_(float a, float b, float c) noexcept {
-#if defined(__CUDA_ARCH__)
-  return __fmaf_rn(a, b, c);
-#else
-  return std::fma(a, b, c);
-#endif
-}
 
-/// a / b, correctly rounded even under nvcc -prec-div=false / -use_fast_math.
-PQT_HD PQT_FORCEINLINE float div_rn_(float a, float b) noexcept {
-#if defined(__CUDA_ARCH__)
-  return __fdiv_rn(a, b);
-#else
-  return a / b;
-#endif
-}
 
-/// sqrt(x), correctly rounded even under nvcc -prec-sqrt=false / -use_fast_math.
-PQT_HD PQT_FORCEINLINE float sqrt_rn_(float x) noexcept {
-#if defined(__CUDA_ARCH__)
-  return __fsqrt_rn(x);
-#else
-  return std::sqrt(x);
-#endif
-}
 
 /// Natural log of a positive, normal, finite float (no special cases: 0,
 /// negatives, subnormals, Inf and NaN give unspecified values). Max error
@@ -153,11 +127,11 @@ PQT_HD inline float log_(float x) noexcept {
   constexpr float r1 = 0x1.55555Cp-1f;   // 0.66666687
   constexpr float r2 = 0x1.997C10p-2f;   // 0.39988732
   constexpr float r3 = 0x1.2EEBDAp-2f;   // 0.29582158
-  const float s = div_rn_(z, 2.0f + z);
+  const float s = div_rn(z, 2.0f + z);
   const float w = s * s;
-  const float rw = fma_(fma_(r3, w, r2), w, r1);  // R(w) / w
+  const float rw = fma_rn(fma_rn(r3, w, r2), w, r1);  // R(w) / w
   const float hfsq = (0.5f * z) * z;              // z^2 / 2
-  const float corr = fma_(-s, fma_(w, rw, hfsq), hfsq);  // z^2/2 - s (z^2/2 + R)
+  const float corr = fma_rn(-s, fma_rn(w, rw, hfsq), hfsq);  // z^2/2 - s (z^2/2 + R)
   const float log1p_z = z - corr;
 
   // k ln 2 with ln 2 split in two: ln2_hi has 15 significant bits, so
@@ -166,7 +140,7 @@ PQT_HD inline float log_(float x) noexcept {
   constexpr float ln2_hi = 0x1.62E4p-1f;     // 0.693145751953125
   constexpr float ln2_lo = 0x1.7F7D1Cp-20f;  // ln 2 - ln2_hi = 1.42860677e-6
   const float kf = static_cast<float>(k);
-  return fma_(kf, ln2_hi, fma_(kf, ln2_lo, log1p_z));
+  return fma_rn(kf, ln2_hi, fma_rn(kf, ln2_lo, log1p_z));
 }
 
 /// sin and cos of (pi/4) u for u in [0, 1].
@@ -186,10 +160,10 @@ PQT_HD PQT_FORCEINLINE void sincos_pi4_(float u, float& s, float& c) noexcept {
   constexpr float c6 = -0x1.55CB98p-12f;     // -0.00032596139
   constexpr float c8 = 0x1.DB6492p-19f;      //  3.5419528e-6
   const float u2 = u * u;
-  const float sp = fma_(fma_(fma_(s9, u2, s7), u2, s5), u2, s3);
-  s = fma_(u, pi4_hi, fma_(u2 * u, sp, u * pi4_lo));
-  const float cp = fma_(fma_(fma_(c8, u2, c6), u2, c4), u2, c2);
-  c = fma_(u2, cp, 1.0f);
+  const float sp = fma_rn(fma_rn(fma_rn(s9, u2, s7), u2, s5), u2, s3);
+  s = fma_rn(u, pi4_hi, fma_rn(u2 * u, sp, u * pi4_lo));
+  const float cp = fma_rn(fma_rn(fma_rn(c8, u2, c6), u2, c4), u2, c2);
+  c = fma_rn(u2, cp, 1.0f);
 }
 
 /// sin and cos of 2 pi j / 2^24 for j in [0, 2^24). The angle is a whole
@@ -227,7 +201,7 @@ PQT_HD PQT_FORCEINLINE void sincos_turn24_(std::uint32_t j, float& s, float& c) 
 ///   pqt::word_pair p = pqt::random_words2(seed, offset, i);  float g = pqt::gaussian_noise(p.a, p.b);
 PQT_HD inline float gaussian_noise(std::uint32_t w0, std::uint32_t w1) noexcept {
   const float u1 = static_cast<float>((w0 >> 8) + 1u) * 0x1p-24f;
-  const float radius = detail::sqrt_rn_(-2.0f * detail::log_(u1));
+  const float radius = detail::sqrt_rn(-2.0f * detail::log_(u1));
   float s, c;
   detail::sincos_turn24_(w1 >> 8, s, c);
   return radius * c;
@@ -259,19 +233,6 @@ PQT_HD PQT_FORCEINLINE constexpr double add_round_odd_(double a, double b) noexc
   return bit_cast<double>(bit_cast<std::uint64_t>(s) + (away ? step : 0u - step));
 }
 
-/// float -> double, exactly, built from the bits. static_cast would be the
-/// same on the host, but nvcc -ftz=true turns it into cvt.ftz.f64.f32, which
-/// flushes subnormal inputs to zero.
-PQT_HD PQT_FORCEINLINE constexpr double widen_(float x) noexcept {
-  const std::uint32_t b = bit_cast<std::uint32_t>(x);
-  const std::uint32_t e = (b >> 23) & 0xFFu, m = b & 0x7FFFFFu;
-  const std::uint64_t sign = static_cast<std::uint64_t>(b >> 31) << 63;
-  if (e == 0) {  // zero or subnormal: m * 2^-149 (double arithmetic is never flushed)
-    return bit_cast<double>(bit_cast<std::uint64_t>(static_cast<double>(m) * 0x1p-149) | sign);
-  }
-  const std::uint64_t ed = e == 0xFFu ? 0x7FFu : e + (1023u - 127u);  // Inf/NaN keep all-ones
-  return bit_cast<double>(sign | (ed << 52) | (static_cast<std::uint64_t>(m) << 29));
-}
 
 template <class Carrier>
 struct gaussws_result {
@@ -314,8 +275,8 @@ template <class Carrier, overflow O = overflow::nonsaturating, class Int,
 PQT_HD PQT_FORCEINLINE constexpr gaussws_result_t<Carrier> gaussws_element(float w, float delta, Int r) noexcept {
   // -((-r) delta): equal to r delta, but -0 when r == 0, and w + (-0) == w
   // for every w (including -0) under round-to-nearest.
-  const double noise = -(static_cast<double>(-r) * detail::widen_(delta));
-  const double x = detail::add_round_odd_(detail::widen_(w), noise);
+  const double noise = -(static_cast<double>(-r) * detail::widen(delta));
+  const double x = detail::add_round_odd_(detail::widen(w), noise);
   if constexpr (std::is_same<Carrier, float>::value) {
     // Not static_cast<float>(x): on the device -ftz=true would flush
     // subnormal results (cvt.rn.ftz.f32.f64), and it keeps NaN payloads.

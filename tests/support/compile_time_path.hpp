@@ -72,7 +72,7 @@ __attribute__((noinline)) void compare_format(counts& n) {
     for (std::uint64_t c = 0; c < d.code_count(); ++c) {
       const float a = pqt::decode<F>(static_cast<typename F::storage_type>(c));
       const float b = d.decode(static_cast<std::uint32_t>(c));
-      n.mismatches += !(a == b || (a != a && b != b));
+      n.mismatches += !(pqt::detail::bit_cast<std::uint32_t>(a) == pqt::detail::bit_cast<std::uint32_t>(b) || (a != a && b != b));
     }
     ++n.formats;
   }
