@@ -216,7 +216,7 @@ BENCH_NOINLINE void convert_sr_philox(const float* __restrict in, pqt::storage_t
   const std::size_t n4 = n / 4;
   for (std::size_t q = 0; q < n4; ++q) {
     const pqt::u32x4 w = pqt::random_block4(seed, offset, q);
-    for (int j = 0; j < 4; ++j)
+    PQT_UNROLL for (int j = 0; j < 4; ++j)  // unrolled, the q loop vectorises
       out[4 * q + j] = pqt::encode<Fmt, pqt::rounding::stochastic, pqt::overflow::saturate>(in[4 * q + j], w[j]);
   }
   for (std::size_t i = 4 * n4; i < n; ++i)
@@ -245,7 +245,8 @@ BENCH_NOINLINE void gaussws_bf16(const float* __restrict in, std::uint16_t* __re
   const std::size_t n4 = n / 4;
   for (std::size_t q = 0; q < n4; ++q) {
     const pqt::u32x4 w = pqt::random_block4(seed, offset, q);
-    for (int j = 0; j < 4; ++j) out[4 * q + j] = pqt::gaussws_element<pqt::fmt::bf16>(in[4 * q + j], delta, w[j]);
+    PQT_UNROLL for (int j = 0; j < 4; ++j)
+      out[4 * q + j] = pqt::gaussws_element<pqt::fmt::bf16>(in[4 * q + j], delta, w[j]);
   }
   for (std::size_t i = 4 * n4; i < n; ++i)
     out[i] = pqt::gaussws_element<pqt::fmt::bf16>(in[i], delta, pqt::random_word(seed, offset, i));

@@ -180,50 +180,74 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t sel(std::uint32_t c, std::uint32_
   return b ^ ((a ^ b) & (0u - c));
 }
 
+/// Constants of the float fast paths for one format, computed once (at compile
+/// time for encode<Fmt>, once per call for run-time formats).
+struct fast_params {
+  format_facts f;
+  int s;                         // 23 - M: float mantissa bits below the format's last bit
+  std::uint32_t half, low;       // 1 << (s-1), (1 << s) - 1
+  std::uint32_t min_normal_bits; // lanes below take the scale-up region (0: none do)
+  std::uint32_t rebias;          // (127 - bias) << M
+  float scale_up1, scale_up2;    // 2^(M - emin) in two factors
+  std::uint32_t sub_limit;       // decode: codes below are integer * 2^(emin - M)
+  float sub_scale;               // 2^(emin - M)
+};
+
+/// Whether the fast paths apply to a format: 1 <= M <= 22, emin >= -127, not
+/// the scale encoding.
+PQT_HD constexpr bool fast_path_applies(const format_facts& f) {
+  return f.enc != encoding::scale && f.m >= 1 && f.m <= 22 && f.emin() >= -127;
+}
+
+PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
+  const int s = 23 - f.m;
+  // E8 with bias 127 (bf16, E8Mm) shares float's exponent range: the shift
+  // alone also maps float subnormals, so no lane needs the scale-up region.
+  const bool float_range = f.e == 8 && f.bias == 127;
+  // For emin = -127 (E8 fnuz) the target's lowest normal binade is
+  // float-subnormal; the scale-up region is exact there too, since that
+  // binade has the subnormal spacing.
+  const int lowest_shifted = f.emin() < -126 ? -126 : f.emin();
+  const int up_total = f.m - f.emin();  // can exceed float's range (bf16: 133): split
+  return {f,
+          s,
+          1u << (s - 1),
+          (1u << s) - 1,
+          float_range ? 0u : static_cast<std::uint32_t>(lowest_shifted + 127) << 23,
+          static_cast<std::uint32_t>(127 - f.bias) << f.m,
+          exp2f_exact(up_total > 127 ? 127 : up_total),
+          exp2f_exact(up_total > 127 ? up_total - 127 : 0),
+          float_range ? 0u : (f.emin() < -126 ? 2u : 1u) << f.m,
+          exp2f_exact(f.emin() - f.m)};
+}
+
 /// Fast path for float input, host only: the same results as encode_float
 /// (tested bit for bit on every format of the test matrix and on all 2^32
 /// floats for E4M3/E5M2), written without branches or early exits so that a
-/// loop over it vectorises. Formats with 1 <= M <= 22 and a zero (not the
-/// scale encoding). Two regions are computed and one is selected:
+/// loop over it vectorises. Two regions are computed and one is selected:
 ///   normal target: the float's bits, shifted right by s = 23 - M, are the
 ///     code plus a rebias; the discarded low s bits are the fraction.
 ///   below the target's smallest normal: y = |x| * 2^(M - emin) is exact in
 ///     float (a power-of-two scale-up), its integer part is the code and
 ///     y - floor(y) the fraction.
 /// The second needs IEEE subnormals, so -ffast-math (FTZ/DAZ) builds and
-/// device code use the generic routine.
-template <class F, rounding R, overflow O, int K>
-PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(float x, std::uint32_t rbits) noexcept {
-  constexpr format_facts f = F::get_facts();
-  constexpr int s = 23 - f.m;
-  constexpr std::uint32_t half = 1u << (s - 1), low = (1u << s) - 1;
-  // Lanes below this take the scale-up region. For emin = -127 (E8 fnuz) the
-  // target's lowest normal binade is float-subnormal; the scale-up region is
-  // exact there too, since that binade has the subnormal spacing.
-  constexpr std::uint32_t min_normal_bits = static_cast<std::uint32_t>((f.emin() < -126 ? -126 : f.emin()) + 127)
-                                            << 23;
-  constexpr std::uint32_t rebias = static_cast<std::uint32_t>(127 - f.bias) << f.m;
-  // 2^(M - emin) can exceed float's range (bf16: 2^133): split it in two.
-  constexpr int up_total = f.m - f.emin();
-  constexpr float scale_up1 = exp2f_exact(up_total > 127 ? 127 : up_total);
-  constexpr float scale_up2 = exp2f_exact(up_total > 127 ? up_total - 127 : 0);
-
+/// device code use the generic routine. k (1..32) is the stochastic bit count.
+template <rounding R, overflow O>
+PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_params& p, float x, std::uint32_t rbits,
+                                                                 int k) noexcept {
+  const format_facts& f = p.f;
   // Flags are 0/1 integers combined with & and | (not && and ||): gcc only
   // if-converts, and so vectorises, straight-line selects.
   const std::uint32_t b = bit_cast<std::uint32_t>(x);
   const std::uint32_t a = b & 0x7FFFFFFFu;
   const std::uint32_t neg = b >> 31;
-  // E8 with bias 127 (bf16, E8Mm) shares float's exponent range: the shift
-  // alone also maps float subnormals, so every lane takes the normal region.
-  constexpr bool float_range = f.e == 8 && f.bias == 127;
-  const std::uint32_t normal = float_range ? 1u : a >= min_normal_bits;
+  const std::uint32_t normal = a >= p.min_normal_bits;
 
   // Normal region (meaningful when `normal`; computed for all lanes).
-  const std::uint32_t lo_n = (a >> s) - rebias;
-  const std::uint32_t disc = a & low;
+  const std::uint32_t lo_n = (a >> p.s) - p.rebias;
+  const std::uint32_t disc = a & p.low;
   // Below the smallest normal (meaningful when !normal).
-  float y = bit_cast<float>(a & (normal - 1u)) * scale_up1;
-  if constexpr (up_total > 127) y *= scale_up2;
+  const float y = bit_cast<float>(a & (normal - 1u)) * p.scale_up1 * p.scale_up2;
   const std::uint32_t lo_s = static_cast<std::uint32_t>(y);
   const float fr = y - static_cast<float>(lo_s);
 
@@ -231,8 +255,8 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(float x, std::u
   const std::uint32_t inexact = sel(normal, disc != 0, fr != 0.0f);
   std::uint32_t up = 0;
   if constexpr (R == rounding::nearest_even || R == rounding::nearest_away) {
-    const std::uint32_t gt = sel(normal, disc > half, fr > 0.5f);
-    const std::uint32_t eq = sel(normal, disc == half, fr == 0.5f);
+    const std::uint32_t gt = sel(normal, disc > p.half, fr > 0.5f);
+    const std::uint32_t eq = sel(normal, disc == p.half, fr == 0.5f);
     up = R == rounding::nearest_even ? (gt | (eq & lo)) & 1u : gt | eq;
   } else if constexpr (R == rounding::upward) {
     up = inexact & (neg ^ 1u);
@@ -241,80 +265,64 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(float x, std::u
   } else if constexpr (R == rounding::odd) {
     up = inexact & ~lo & 1u;
   } else if constexpr (R == rounding::stochastic) {
-    // t_k: the top K bits of the fraction, exact in both regions.
-    const std::uint32_t tk_n = K >= s ? disc << (K - s) : disc >> (s - K);
-    const std::uint32_t tk_s = static_cast<std::uint32_t>(fr * exp2f_exact(K));
-    const std::uint32_t tk = sel(normal, tk_n, tk_s);
-    if constexpr (K == 32) {
-      up = tk > ~rbits;  // tk + r >= 2^32 without a 64-bit add
-    } else {
-      up = tk + (rbits & ((1u << K) - 1)) >= (1u << K);
-    }
+    // t_k: the top k bits of the fraction, exact in both regions. Up iff
+    // t_k + r_k >= 2^k, i.e. t_k > (2^k - 1) - r_k = ~r & mask (no 64-bit add).
+    const std::uint32_t tk_n = sel(k >= p.s, disc << ((k - p.s) & 31), disc >> ((p.s - k) & 31));
+    const std::uint32_t tk_s = static_cast<std::uint32_t>(fr * exp2f_exact(k));
+    const std::uint32_t mask = k >= 32 ? 0xFFFFFFFFu : (1u << k) - 1;
+    up = sel(normal, tk_n, tk_s) > (~rbits & mask);
   }
   std::uint32_t mag = lo + up;
 
-  // Overflow, Inf, NaN, zero and sign, each a select on constants.
-  constexpr std::uint32_t ovf_pos = overflow_code(f, R, O, false);
-  constexpr std::uint32_t ovf_neg = overflow_code(f, R, O, true);
-  constexpr std::uint32_t inf_out = (O == overflow::saturate || f.enc == encoding::finite || (!f.has_inf() && !f.has_nan()))
-                                        ? f.max_mag_code() : f.has_inf() ? f.inf_code() : f.nan_code();
-  constexpr std::uint32_t nan_out = f.has_nan() ? f.nan_code() : f.max_mag_code();
+  // Overflow, Inf, NaN, zero and sign, each a select on per-format constants.
+  const std::uint32_t ovf_pos = overflow_code(f, R, O, false);
+  const std::uint32_t ovf_neg = overflow_code(f, R, O, true);
+  const std::uint32_t inf_out = (O == overflow::saturate || f.enc == encoding::finite || (!f.has_inf() && !f.has_nan()))
+                                    ? f.max_mag_code() : f.has_inf() ? f.inf_code() : f.nan_code();
+  const std::uint32_t nan_out = f.has_nan() ? f.nan_code() : f.max_mag_code();
   mag = sel(mag > f.max_mag_code(), sel(neg, ovf_neg, ovf_pos), mag);
   mag = sel(a == 0x7F800000u, inf_out, mag);
   // The sign goes on everything but NaN and, without -0, zero.
   const std::uint32_t keep_sign =
       neg & (f.has_nan() ? mag != f.nan_code() : 1u) & (f.has_negative_zero() ? 1u : mag != 0);
   std::uint32_t code = mag | (f.sign_mask() & (0u - keep_sign));
-  if constexpr (!f.is_signed) {
-    constexpr std::uint32_t neg_out = (O == overflow::saturate || !f.has_nan()) ? 0u : f.nan_code();
-    code = sel(neg & (a != 0), neg_out, code);
-  }
+  const std::uint32_t neg_out = (O == overflow::saturate || !f.has_nan()) ? 0u : f.nan_code();
+  code = sel(neg & (a != 0) & (f.is_signed ? 0u : 1u), neg_out, code);  // unsigned formats
   return sel(a > 0x7F800000u, nan_out, code);
 }
 
 /// Fast decode, host only, the same bits as decode_facts (tested on every code
 /// of the test matrix), branch-free so a fake-quant loop vectorises: normal
-/// codes become float bits by a shift and a rebias; subnormal codes are the
-/// integer code times 2^(emin - M), exact in float (needs IEEE subnormals,
-/// like encode_float_fast). E8 formats with bias 127 share float's exponent
-/// field, so a shift alone maps every finite code.
-template <class F>
-PQT_HD PQT_FORCEINLINE constexpr float decode_fast(std::uint32_t code) noexcept {
-  constexpr format_facts f = F::get_facts();
-  constexpr int s = 23 - f.m;
-  constexpr bool float_range = f.e == 8 && f.bias == 127;
-  constexpr std::uint32_t rebias = static_cast<std::uint32_t>(127 - f.bias) << 23;
-  constexpr float sub_scale = exp2f_exact(f.emin() - f.m);
+/// codes become float bits by a shift and a rebias; codes below 2^-126
+/// (subnormals; with emin = -127 also the lowest normal binade, which has the
+/// subnormal spacing) are the integer code times 2^(emin - M), exact in float
+/// (needs IEEE subnormals, like encode_float_fast). E8 formats with bias 127
+/// share float's exponent field, so a shift alone maps every finite code.
+PQT_HD PQT_FORCEINLINE constexpr float decode_fast(const fast_params& p, std::uint32_t code) noexcept {
+  const format_facts& f = p.f;
   const std::uint32_t mag = code & f.mag_all_ones();
   const std::uint32_t neg = f.is_signed ? (code >> (f.e + f.m)) & 1u : 0u;
   const std::uint32_t ef = mag >> f.m;
-  std::uint32_t bits = float_range ? mag << s : (mag << s) + rebias;
-  if constexpr (!float_range) {
-    // Below 2^-126 (subnormal codes; with emin = -127 also the lowest normal
-    // binade, which has the subnormal spacing) the code is an integer times
-    // the spacing.
-    constexpr std::uint32_t sub_limit = (f.emin() < -126 ? 2u : 1u) << f.m;
-    const std::uint32_t sub = bit_cast<std::uint32_t>(static_cast<float>(mag) * sub_scale);
-    bits = sel(mag < sub_limit, sub, bits);
-  }
-  if constexpr (f.enc == encoding::ieee) {  // top exponent: Inf or NaN
+  std::uint32_t bits = (mag << p.s) + (p.rebias << (23 - f.m));
+  const std::uint32_t sub = bit_cast<std::uint32_t>(static_cast<float>(mag) * p.sub_scale);
+  bits = sel(mag < p.sub_limit, sub, bits);
+  if (f.enc == encoding::ieee) {  // top exponent: Inf or NaN
     const std::uint32_t top = ef == f.exp_all_ones();
     bits = sel(top, sel((mag & f.mant_all_ones()) != 0, 0x7FC00000u, 0x7F800000u), bits);
   }
   bits |= neg << 31;
-  if constexpr (f.enc == encoding::fn) bits = sel(mag == f.mag_all_ones(), 0x7FC00000u, bits);
-  if constexpr (f.enc == encoding::fnuz) bits = sel(code == f.nan_code(), 0x7FC00000u, bits);
+  if (f.enc == encoding::fn) bits = sel(mag == f.mag_all_ones(), 0x7FC00000u, bits);
+  if (f.enc == encoding::fnuz) bits = sel(code == f.nan_code(), 0x7FC00000u, bits);
   return bit_cast<float>(bits);
 }
 
-/// Whether encode<F, R>(float) takes encode_float_fast.
+/// Whether encode<F, R>(float) and decode<F> take the fast paths.
 template <class F, rounding R>
 PQT_HD constexpr bool use_float_fast_path() {
 #if defined(__CUDA_ARCH__) || defined(__FAST_MATH__) || defined(PQT_NO_FAST_PATHS)
   return false;
 #else
-  constexpr format_facts f = F::get_facts();
-  return f.enc != encoding::scale && f.m >= 1 && f.m <= 22 && f.emin() >= -127 && R != rounding::gaussian;
+  return fast_path_applies(F::get_facts()) && R != rounding::gaussian;
 #endif
 }
 
@@ -342,9 +350,10 @@ PQT_HD PQT_FORCEINLINE constexpr storage_t<Fmt> encode(T x, std::uint32_t random
   detail::check_encode_args<Fmt, R>();
   static_assert(K >= 1 && K <= 32, "pqt::encode: stochastic rounding uses 1..32 random bits");
   constexpr detail::format_facts f = Fmt::format_type::get_facts();
-  if constexpr (std::is_same<T, float>::value && detail::use_float_fast_path<typename Fmt::format_type, R>())
-    return static_cast<storage_t<Fmt>>(detail::encode_float_fast<typename Fmt::format_type, R, O, K>(x, random_bits));
-  else if constexpr (std::is_same<T, float>::value)
+  if constexpr (std::is_same<T, float>::value && detail::use_float_fast_path<typename Fmt::format_type, R>()) {
+    constexpr detail::fast_params p = detail::make_fast_params(f);
+    return static_cast<storage_t<Fmt>>(detail::encode_float_fast<R, O>(p, x, random_bits, K));
+  } else if constexpr (std::is_same<T, float>::value)
     return static_cast<storage_t<Fmt>>(detail::encode_float(f, x, R, O, random_bits, K));
   else
     return static_cast<storage_t<Fmt>>(detail::encode_double(f, x, R, O, random_bits, K));
@@ -355,10 +364,12 @@ template <class Fmt>
 PQT_HD PQT_FORCEINLINE constexpr float decode(storage_t<Fmt> bits) {
   static_assert(is_format<Fmt>::value, "pqt::decode: Fmt must be a pqt::format<> or pqt::minifloat<>");
   constexpr detail::format_facts f = Fmt::format_type::get_facts();
-  if constexpr (detail::use_float_fast_path<typename Fmt::format_type, rounding::nearest_even>())
-    return detail::decode_fast<typename Fmt::format_type>(bits);
-  else
+  if constexpr (detail::use_float_fast_path<typename Fmt::format_type, rounding::nearest_even>()) {
+    constexpr detail::fast_params p = detail::make_fast_params(f);
+    return detail::decode_fast(p, bits);
+  } else {
     return detail::decode_facts(f, bits);
+  }
 }
 
 /// decode(encode(x)): the nearest value of Fmt under the rounding mode, as float.
