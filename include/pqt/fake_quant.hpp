@@ -18,42 +18,6 @@
 #include "rounding.hpp"
 
 namespace pqt {
-namespace detail {
-
-/// Spacing of a format's grid at |x| (finite x), as a power of two: 2^(e - M)
-/// in binade e, the subnormal spacing below the smallest normal, the top
-/// binade continued above max.
-PQT_HD constexpr double grid_spacing(const format_facts& f, float x) {
-  const std::uint32_t a = bit_cast<std::uint32_t>(x) & 0x7FFFFFFFu;
-  const int ex = a < 0x00800000u ? -127 : static_cast<int>(a >> 23) - 127;  // float subnormals: below any emin
-  const int e = ex < f.emin() ? f.emin() : ex;
-  return exp2_exact(e - f.m);
-}
-
-/// Gaussian rounding on any format's facts; see gaussian_round.
-PQT_HD inline std::uint32_t gaussian_round_facts(const format_facts& f, float x, float sigma, word_pair w,
-                                                 overflow o) {
-  const bool finite = (bit_cast<std::uint32_t>(x) & 0x7F800000u) != 0x7F800000u;
-  const double xd = widen(x);
-  const double noise = widen(sigma * gaussian_noise(w.a, w.b)) * grid_spacing(f, x);
-  return encode_double(f, finite ? add_round_odd_(xd, noise) : xd, rounding::nearest_even, o, 0, 32);
-}
-
-}  // namespace detail
-
-/// Gaussian rounding (DESIGN §3): RNE(x + sigma * g * ulp_F(x)) with
-/// g = gaussian_noise(w.a, w.b) ~ N(0,1) and ulp_F(x) the grid spacing at |x|.
-/// The noise sigma * g is rounded to float and scaled by ulp_F(x) (a power of
-/// two: exact); x + noise is formed with round-to-odd in double and rounded
-/// once to Fmt, so the result is the correctly rounded exact sum. NaN and Inf
-/// get no noise.
-///   auto b = pqt::gaussian_round<pqt::fmt::e4m3, pqt::overflow::saturate>(x, 0.5f, pqt::random_words2(s, o, i));
-template <class Fmt, overflow O = overflow::saturate>
-PQT_HD storage_t<Fmt> gaussian_round(float x, float sigma, word_pair w) {
-  constexpr detail::format_facts f = Fmt::format_type::get_facts();
-  return static_cast<storage_t<Fmt>>(detail::gaussian_round_facts(f, x, sigma, w, O));
-}
-
 /// x -> code of Fmt for element `index`: deterministic modes ignore the RNG;
 /// stochastic uses random_word(seed, offset, index) (low K bits); gaussian uses
 /// random_words2(seed, offset, index) and sigma. Callable as f(x, index) on the

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "convert.hpp"
-#include "fake_quant.hpp"
+#include "noise.hpp"
 #include "format.hpp"
 #include "rounding.hpp"
 
@@ -86,7 +86,7 @@ class format_desc {
     check(r, k);
     return detail::encode_double(f_, x, r, o, random_bits, k);
   }
-  /// Gaussian rounding (fake_quant.hpp): RNE(x + sigma * g * ulp(x)) with g
+  /// Gaussian rounding (noise.hpp): RNE(x + sigma * g * ulp(x)) with g
   /// from the two words; the same bits as pqt::gaussian_round<Fmt>.
   std::uint32_t gaussian_round(float x, float sigma, word_pair w, overflow o = overflow::saturate) const {
     return detail::gaussian_round_facts(f_, x, sigma, w, o);
