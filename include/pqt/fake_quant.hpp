@@ -1,21 +1,36 @@
 #pragma once
-/// Element functors: the per-element operations every tensor path (host spans,
-/// CUDA kernels, thrust::transform) is built from. Random bits come from
-/// (seed, offset, element index) only (random.hpp), so a functor gives the same
-/// result for element i wherever and however it is called.
+/// Element functors, and the host tensor API built on them: fake_quant,
+/// quantize / dequantize (codes + scales, sub-byte packing), gaussws, with no
+/// scaling, per-tensor, per-block (MX, NVFP4) or 2-D tile scaling, over
+/// float, bf16 and fp16 arrays, multithreaded with OpenMP when enabled. Random
+/// bits come from (seed, offset, element index) only (random.hpp), so every
+/// element's result is the same for any thread count or sharding.
 ///   pqt::quantize_op<pqt::fmt::e4m3, pqt::rounding::stochastic> q{seed, offset};
 ///   std::uint8_t code = q(x, index_base + j);
 ///   float y = pqt::fake_quant_op<pqt::fmt::e5m2, pqt::rounding::gaussian>{seed, offset, 0.5f}(x, i);
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "config.hpp"
 #include "convert.hpp"
 #include "detail/bits.hpp"
 #include "format.hpp"
+#include "minifloat.hpp"
 #include "noise.hpp"
+#include "pack.hpp"
 #include "random.hpp"
 #include "rounding.hpp"
+#include "runtime.hpp"
+#include "scale.hpp"
 
 namespace pqt {
 /// x -> code of Fmt for element `index`: deterministic modes ignore the RNG;
@@ -53,5 +68,538 @@ struct fake_quant_op {
     return decode<Fmt>(quantize_op<Fmt, R, O, K>{seed, offset, sigma}(x, index));
   }
 };
+
+// =============================================================================
+// Host tensor API
+// =============================================================================
+
+/// How a tensor is scaled before its elements are rounded (README "Tensor API").
+enum class scaling : int {
+  none = 0,    ///< elements rounded as they are
+  tensor = 1,  ///< one float scale s: encode(x * s), dequantized as decode * (1 / s)
+  block = 2,   ///< one scale per block_size contiguous elements (MX: e8m0; NVFP4: ue4m3 + fp32)
+  tile = 3,    ///< one e8m0 scale per tile_rows x tile_cols tile of a row-major rows x cols matrix
+};
+
+/// The block scale of scaling::block / scaling::tile.
+enum class block_scale : int {
+  mx = 0,     ///< OCP MX: an e8m0 power of two X from the block amax by e8m0_rule
+  nvfp4 = 1,  ///< NVIDIA NVFP4: ue4m3 block scale and an fp32 tensor scale (e2m1 elements)
+};
+
+/// Everything a tensor call needs, in one struct (named constructors below).
+///   pqt::quant_config c = pqt::quant_config::mxfp8();  c.round = pqt::rounding::stochastic;  c.seed = 42;
+struct quant_config {
+  format_desc format = format_desc::of<fmt::e4m3>();
+  rounding round = rounding::nearest_even;
+  overflow over = overflow::saturate;  ///< as Transformer Engine
+  int random_bits = 32;                ///< stochastic: K, 1..32
+  float sigma = 0.5f;                  ///< gaussian: noise scale in ulps
+  std::uint64_t seed = 0, offset = 0;  ///< random words (random.hpp)
+  std::uint64_t index_base = 0;        ///< index of element 0 in the whole tensor (shards)
+  scaling scale = scaling::none;
+  tensor_scaling tensor = {};          ///< scaling::tensor: margin, power_of_two
+  float tensor_scale = 0.0f;           ///< scaling::tensor: > 0 uses this s (delayed scaling); else current amax
+  std::size_t block_size = 32;         ///< scaling::block
+  block_scale block_kind = block_scale::mx;
+  e8m0_rounding e8m0_rule = e8m0_rounding::floor;  ///< OCP MX v1.0 rule by default
+  std::size_t rows = 0, cols = 0;      ///< scaling::tile: the matrix (rows * cols == n)
+  std::size_t tile_rows = 16, tile_cols = 16;
+  int threads = 0;                     ///< OpenMP threads; 0: OpenMP's default, 1: serial
+
+  static quant_config mx(const format_desc& elem) {
+    quant_config c;
+    c.format = elem;
+    c.scale = scaling::block;
+    c.block_size = 32;
+    return c;
+  }
+  static quant_config mxfp8(const format_desc& elem = format_desc::of<fmt::e4m3>()) { return mx(elem); }
+  static quant_config mxfp6(const format_desc& elem = format_desc::of<fmt::e3m2>()) { return mx(elem); }
+  static quant_config mxfp4() { return mx(format_desc::of<fmt::e2m1>()); }
+  static quant_config nvfp4() {
+    quant_config c = mx(format_desc::of<fmt::e2m1>());
+    c.block_size = 16;
+    c.block_kind = block_scale::nvfp4;
+    return c;
+  }
+  static quant_config per_tensor(const format_desc& f, tensor_scaling t = {}) {
+    quant_config c;
+    c.format = f;
+    c.scale = scaling::tensor;
+    c.tensor = t;
+    return c;
+  }
+};
+
+/// The output of quantize: codes (FP4 two per byte, FP6 four per three bytes,
+/// wider formats little-endian in their storage size), scales and the tensor
+/// scale. Vectors keep their capacity across calls (quantize into the same
+/// object: no allocation once warm).
+struct quantized {
+  std::vector<std::uint8_t> codes;
+  std::vector<std::uint8_t> scales;  ///< e8m0 or ue4m3 codes, one per block or tile
+  float tensor_scale = 1.0f;         ///< scaling::tensor: s; nvfp4: the fp32 tensor scale
+  std::size_t n = 0;
+};
+
+namespace detail {
+
+[[noreturn]] inline void tensor_fail(const char* fn, const std::string& why) {
+  throw std::invalid_argument(std::string("pqt::") + fn + ": " + why);
+}
+
+/// Checks a config against n elements; returns the number of scales.
+inline std::size_t check_config(const char* fn, std::size_t n, const quant_config& c) {
+  if (c.random_bits < 1 || c.random_bits > 32) tensor_fail(fn, "random_bits must be in 1..32");
+  if (c.round == rounding::gaussian && !(c.sigma >= 0 && c.sigma < 1e30f)) tensor_fail(fn, "sigma must be finite and >= 0");
+  if (static_cast<int>(c.round) < 0 || static_cast<int>(c.round) >= rounding_count) tensor_fail(fn, "invalid rounding");
+  if (c.format.enc() == encoding::scale) tensor_fail(fn, "the element format cannot be a scale format (e8m0)");
+  switch (c.scale) {
+    case scaling::none:
+    case scaling::tensor:
+      return 0;
+    case scaling::block:
+      if (c.block_size == 0) tensor_fail(fn, "block_size must be > 0");
+      if (c.block_kind == block_scale::nvfp4 && c.format != format_desc::of<fmt::e2m1>())
+        tensor_fail(fn, "NVFP4 block scaling needs e2m1 elements");
+      if (c.block_kind == block_scale::nvfp4 && c.round == rounding::gaussian)
+        tensor_fail(fn, "gaussian rounding is not available with NVFP4 scaling");
+      return n / c.block_size + (n % c.block_size != 0 ? 1 : 0);  // a partial last block is allowed
+    case scaling::tile:
+      if (c.tile_rows == 0 || c.tile_cols == 0) tensor_fail(fn, "tile sizes must be > 0");
+      if (c.block_kind != block_scale::mx) tensor_fail(fn, "tile scaling uses e8m0 scales");
+      if (c.cols == 0 || c.rows > std::numeric_limits<std::size_t>::max() / c.cols || c.rows * c.cols != n)
+        tensor_fail(fn, "tile scaling needs rows * cols == n (got " + std::to_string(c.rows) + " x " +
+                            std::to_string(c.cols) + " for " + std::to_string(n) + " elements)");
+      return tile_shape{c.rows, c.cols, c.tile_rows, c.tile_cols}.count();
+  }
+  tensor_fail(fn, "invalid scaling");
+}
+
+/// ORs element i's code into a packed FP4/FP6 stream (pack.hpp's bit order:
+/// element k occupies bits k*bits .. k*bits+bits-1 of the little-endian stream).
+PQT_FORCEINLINE void or_packed_code(std::uint8_t* codes, std::size_t i, std::uint32_t code, int bits) {
+  const std::size_t bit = i * static_cast<std::size_t>(bits);
+  const std::size_t byte = bit >> 3;
+  const unsigned shift = static_cast<unsigned>(bit & 7);
+  const std::uint32_t v = code << shift;  // at most 6 + 7 bits: two bytes
+  codes[byte] = static_cast<std::uint8_t>(codes[byte] | (v & 0xFFu));
+  if ((v >> 8) != 0) codes[byte + 1] = static_cast<std::uint8_t>(codes[byte + 1] | (v >> 8));
+}
+
+PQT_FORCEINLINE std::uint32_t read_packed_code(const std::uint8_t* codes, std::size_t i, int bits) {
+  const std::size_t bit = i * static_cast<std::size_t>(bits);
+  const std::size_t byte = bit >> 3;
+  const unsigned shift = static_cast<unsigned>(bit & 7);
+  std::uint32_t v = codes[byte];
+  if (shift + static_cast<unsigned>(bits) > 8) v |= static_cast<std::uint32_t>(codes[byte + 1]) << 8;
+  return (v >> shift) & ((1u << bits) - 1);
+}
+
+/// One element's rounding: encode v (already scaled) with the mode's random
+/// word(s) for element `index`. Fast path where it applies, else the generic
+/// routine; the same bits either way.
+struct element_coder {
+  fast_params p;
+  bool fast;
+  int k;
+  float sigma;
+  std::uint64_t seed, offset;
+
+  explicit element_coder(const quant_config& c)
+      : p(make_fast_params(c.format.facts())),
+#if defined(__FAST_MATH__) || defined(PQT_NO_FAST_PATHS)
+        fast(false),
+#else
+        fast(fast_path_applies(c.format.facts())),
+#endif
+        k(c.random_bits), sigma(c.sigma), seed(c.seed), offset(c.offset) {
+  }
+
+  template <rounding R, overflow O>
+  PQT_FORCEINLINE std::uint32_t encode(float v, std::uint32_t word) const {
+    if (fast) return encode_float_fast<R, O>(p, v, word, k);
+    return encode_float(p.f, v, R, O, word, k);
+  }
+  template <rounding R, overflow O>
+  PQT_FORCEINLINE std::uint32_t encode(double v, std::uint32_t word) const {
+    return encode_double(p.f, v, R, O, word, k);
+  }
+  template <rounding R, overflow O>
+  std::uint32_t encode_gaussian(float v, std::uint64_t index) const {
+    return gaussian_round_facts(p.f, v, sigma, random_words2(seed, offset, index), O);
+  }
+  PQT_FORCEINLINE float decode(std::uint32_t code) const { return fast ? decode_fast(p, code) : decode_facts(p.f, code); }
+};
+
+/// Scaling of one run of elements: v = x * mul (exact for powers of two, see
+/// below), y = decode(code) * back.
+struct run_scale {
+  float mul = 1.0f, back = 1.0f;
+  bool pow2 = false;  ///< mul is a power of two: keep x * mul exact (tiny results)
+};
+
+/// x * mul, where mul = 2^-e is a power of two: exact unless the product is
+/// below 2^-126, where float would round it. Such a product is far below the
+/// smallest subnormal of the element formats MX uses (>= 2^-94 checked by the
+/// caller), so only its sign and its being nonzero matter; 2^-127 with x's sign
+/// stands in for it in every rounding mode (t_K of it is 0 for K <= 32).
+PQT_FORCEINLINE float scale_pow2(float x, float mul) {
+  const float v = x * mul;
+  const std::uint32_t xb = bit_cast<std::uint32_t>(x);
+  const std::uint32_t tiny = (abs_bits(v) < 0x00800000u) & ((xb & 0x7FFFFFFFu) != 0) & ((xb & 0x7FFFFFFFu) < 0x7F800000u);
+  return bit_cast<float>(sel(tiny, (xb & 0x80000000u) | 0x00400000u, bit_cast<std::uint32_t>(v)));
+}
+
+/// Rounds value(i) for i in [begin, end) (absolute element index
+/// index_base + i) and hands each code to sink(i, code). The per-element
+/// random words come from aligned groups of four (one Philox call each).
+template <rounding R, overflow O, class Value, class Sink>
+void round_run(const element_coder& ec, Value&& value, std::size_t begin, std::size_t end, std::uint64_t index_base,
+               Sink&& sink) {
+  if constexpr (R == rounding::gaussian) {
+    for (std::size_t i = begin; i < end; ++i) sink(i, ec.encode_gaussian<R, O>(value(i), index_base + i));
+  } else if constexpr (R == rounding::stochastic) {
+    std::size_t i = begin;
+    for (; i < end && ((index_base + i) & 3) != 0; ++i)
+      sink(i, ec.encode<R, O>(value(i), random_word(ec.seed, ec.offset, index_base + i)));
+    for (; i + 4 <= end; i += 4) {
+      const u32x4 w = random_block4(ec.seed, ec.offset, (index_base + i) >> 2);
+      PQT_UNROLL for (int j = 0; j < 4; ++j) sink(i + j, ec.encode<R, O>(value(i + j), w[j]));
+    }
+    for (; i < end; ++i) sink(i, ec.encode<R, O>(value(i), random_word(ec.seed, ec.offset, index_base + i)));
+  } else {
+    for (std::size_t i = begin; i < end; ++i) sink(i, ec.encode<R, O>(value(i), 0u));
+  }
+}
+
+/// Calls f(rounding tag, overflow tag) with std::integral_constant tags for
+/// the run-time rounding and overflow, so the element loops are instantiated
+/// per mode (16 instantiations) while the format stays a run-time value.
+template <class F>
+void dispatch_mode(rounding r, overflow o, F&& f) {
+  auto with_o = [&](auto rt) {
+    if (o == overflow::saturate) f(rt, std::integral_constant<overflow, overflow::saturate>{});
+    else f(rt, std::integral_constant<overflow, overflow::nonsaturating>{});
+  };
+  switch (r) {
+    case rounding::nearest_away: return with_o(std::integral_constant<rounding, rounding::nearest_away>{});
+    case rounding::toward_zero: return with_o(std::integral_constant<rounding, rounding::toward_zero>{});
+    case rounding::upward: return with_o(std::integral_constant<rounding, rounding::upward>{});
+    case rounding::downward: return with_o(std::integral_constant<rounding, rounding::downward>{});
+    case rounding::odd: return with_o(std::integral_constant<rounding, rounding::odd>{});
+    case rounding::stochastic: return with_o(std::integral_constant<rounding, rounding::stochastic>{});
+    case rounding::gaussian: return with_o(std::integral_constant<rounding, rounding::gaussian>{});
+    default: return with_o(std::integral_constant<rounding, rounding::nearest_even>{});
+  }
+}
+
+/// Runs body(begin, end) over [0, count) in chunks, on OpenMP threads when
+/// enabled. Results never depend on the split: every element's bits depend
+/// only on its index.
+template <class Body>
+void parallel_chunks(std::size_t count, std::size_t grain, int threads, Body&& body) {
+  const std::size_t chunks = count / grain + (count % grain != 0 ? 1 : 0);
+#if defined(_OPENMP)
+  if (threads != 1 && chunks > 1) {
+    const int nt = threads > 0 ? threads : omp_get_max_threads();
+    const long long nchunks = static_cast<long long>(chunks);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (long long c = 0; c < nchunks; ++c) {
+      const std::size_t b = static_cast<std::size_t>(c) * grain;
+      body(b, b + grain < count ? b + grain : count);
+    }
+    return;
+  }
+#else
+  (void)threads;
+#endif
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::size_t b = c * grain;
+    body(b, b + grain < count ? b + grain : count);
+  }
+}
+
+/// amax, parallel; the integer max on magnitude bits is exact and order-free.
+inline float amax_parallel(const float* x, std::size_t n, int threads) {
+  std::uint32_t best = 0;
+#if defined(_OPENMP)
+  const long long nn = static_cast<long long>(n);
+  const int nt = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for reduction(max : best) schedule(static) num_threads(nt) if (threads != 1 && n > 65536)
+  for (long long i = 0; i < nn; ++i) {
+    const std::uint32_t a = abs_bits(x[i]);
+    best = a > best ? a : best;
+  }
+#else
+  (void)threads;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t a = abs_bits(x[i]);
+    best = a > best ? a : best;
+  }
+#endif
+  return best > 0x7F800000u ? bit_cast<float>(0x7FC00000u) : bit_cast<float>(best);
+}
+
+/// e8m0 block scale -> run_scale (X = 2^e: mul = 2^-e, back = 2^e). NaN scale
+/// (block amax Inf/NaN) makes every element NaN (OCP).
+inline run_scale e8m0_run(std::uint8_t code) {
+  if (code == 0xFF) return {bit_cast<float>(0x7FC00000u), bit_cast<float>(0x7FC00000u), false};
+  const int e = static_cast<int>(code) - 127;
+  return {exp2f_exact(-e), exp2f_exact(e), true};
+}
+
+inline void check_pow2_range(const char* fn, const quant_config& c) {
+  if (c.format.facts().emin_value() < -94)
+    tensor_fail(fn, "power-of-two block/tile scaling supports element formats whose smallest value is >= 2^-94 "
+                    "(FP8, FP6, FP4 and the like)");
+}
+
+/// Computes the scales of x under c into q (scales, tensor_scale).
+inline void compute_scales(const char* fn, const float* x, std::size_t n, const quant_config& c, std::size_t nscales,
+                           quantized& q) {
+  q.tensor_scale = 1.0f;
+  q.scales.resize(nscales);
+  const format_facts f = c.format.facts();
+  const float max_f = c.format.max();
+  if (c.scale == scaling::tensor) {
+    q.tensor_scale = c.tensor_scale > 0 ? c.tensor_scale : compute_scale(max_f, amax_parallel(x, n, c.threads), c.tensor, 1.0f);
+    return;
+  }
+  if (c.scale == scaling::block) {
+    if (c.block_kind == block_scale::nvfp4) {
+      q.tensor_scale = nvfp4_tensor_scale(amax_parallel(x, n, c.threads));
+      const float st = q.tensor_scale;
+      parallel_chunks(nscales, 4096, c.threads, [&](std::size_t b0, std::size_t b1) {
+        for (std::size_t b = b0; b < b1; ++b) {
+          const std::size_t e = (b + 1) * c.block_size < n ? (b + 1) * c.block_size : n;
+          float a = 0;
+          for (std::size_t i = b * c.block_size; i < e; ++i) a = amax_update(a, x[i]);
+          q.scales[b] = nvfp4_block_scale(a, st);
+        }
+      });
+      return;
+    }
+    check_pow2_range(fn, c);
+    parallel_chunks(nscales, 4096, c.threads, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t b = b0; b < b1; ++b) {
+        const std::size_t e = (b + 1) * c.block_size < n ? (b + 1) * c.block_size : n;
+        float a = 0;
+        for (std::size_t i = b * c.block_size; i < e; ++i) a = amax_update(a, x[i]);
+        q.scales[b] = mx_scale(f.emax(), max_f, a, c.e8m0_rule);
+      }
+    });
+    return;
+  }
+  if (c.scale == scaling::tile) {
+    check_pow2_range(fn, c);
+    const tile_shape shape{c.rows, c.cols, c.tile_rows, c.tile_cols};
+    std::vector<float> amaxes(nscales);  // once per call, outside the element loops
+    tile_amax(x, shape, amaxes.data());
+    for (std::size_t t = 0; t < nscales; ++t) q.scales[t] = mx_scale(f.emax(), max_f, amaxes[t], c.e8m0_rule);
+  }
+}
+
+/// Visits every element run: fn(begin, end, run_scale, scale_index), in
+/// parallel. A run is a chunk of the tensor (no or tensor scaling), a block,
+/// or one row segment of a tile; scale_index is its block or tile.
+template <class Fn>
+void for_each_run(std::size_t n, const quant_config& c, const quantized& q, Fn&& fn) {
+  constexpr std::size_t grain = 1 << 14;  // elements per chunk (a multiple of 4)
+  if (c.scale == scaling::none || c.scale == scaling::tensor) {
+    run_scale sc;
+    if (c.scale == scaling::tensor) {
+      sc.mul = q.tensor_scale;
+      sc.back = 1.0f / q.tensor_scale;
+    }
+    parallel_chunks(n, grain, c.threads, [&](std::size_t b, std::size_t e) { fn(b, e, sc, std::size_t{0}); });
+    return;
+  }
+  if (c.scale == scaling::block) {
+    const std::size_t bs = c.block_size;
+    parallel_chunks(q.scales.size(), grain / bs > 0 ? grain / bs : 1, c.threads, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t b = b0; b < b1; ++b)
+        fn(b * bs, (b + 1) * bs < n ? (b + 1) * bs : n,
+           c.block_kind == block_scale::mx ? e8m0_run(q.scales[b]) : run_scale{}, b);
+    });
+    return;
+  }
+  const tile_shape shape{c.rows, c.cols, c.tile_rows, c.tile_cols};
+  parallel_chunks(c.rows, c.tile_rows, c.threads, [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r)
+      for (std::size_t tc = 0; tc < shape.tiles_across(); ++tc) {
+        const std::size_t t = (r / c.tile_rows) * shape.tiles_across() + tc;
+        const std::size_t c0 = tc * c.tile_cols, c1 = c0 + c.tile_cols < c.cols ? c0 + c.tile_cols : c.cols;
+        fn(r * c.cols + c0, r * c.cols + c1, e8m0_run(q.scales[t]), t);
+      }
+  });
+}
+
+/// Rounds the elements of one run and hands each code to sink(i, code): the
+/// one place that knows how each scaling turns x into the value encoded.
+template <rounding R, overflow O, class Sink>
+void encode_run(const element_coder& ec, const quant_config& c, const quantized& q, const float* x, std::size_t b,
+                std::size_t e, run_scale sc, std::size_t si, Sink&& sink) {
+  if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4) {
+    // x / (block scale * s_t) in double, rounded once (scale.hpp's NVFP4 rule).
+    const double d = static_cast<double>(decode<fmt::ue4m3>(q.scales[si])) * widen(q.tensor_scale);
+    if constexpr (R != rounding::gaussian)
+      round_run<R, O>(ec, [&](std::size_t i) { return d == 0.0 ? widen(x[i]) * 0.0 : widen(x[i]) / d; }, b, e,
+                      c.index_base, sink);
+    return;
+  }
+  if (sc.pow2) {
+    round_run<R, O>(ec, [&](std::size_t i) { return scale_pow2(x[i], sc.mul); }, b, e, c.index_base, sink);
+  } else if (c.scale == scaling::tensor) {
+    round_run<R, O>(ec, [&](std::size_t i) { return x[i] * sc.mul; }, b, e, c.index_base, sink);
+  } else {  // no scaling, or a NaN block scale (mul NaN: every element NaN)
+    round_run<R, O>(ec, [&](std::size_t i) { return x[i] * sc.mul; }, b, e, c.index_base, sink);
+  }
+}
+
+/// The value of a code under a run's scale: decode * back (exact for powers
+/// of two; tensor scaling multiplies by 1/s in float, as Transformer Engine).
+inline float decode_run(const element_coder& ec, const quant_config& c, const quantized& q, std::uint32_t code,
+                        run_scale sc, std::size_t si) {
+  if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
+    return nvfp4_decode_element(static_cast<std::uint8_t>(code), q.scales[si], q.tensor_scale);
+  return ec.decode(code) * sc.back;
+}
+
+}  // namespace detail
+
+/// Bytes quantize writes for n elements of cfg's format: FP4 n/2, FP6 3n/4
+/// (rounded up), others n * storage bytes.
+inline std::size_t code_bytes(std::size_t n, const quant_config& cfg) {
+  const int bits = cfg.format.total_bits();
+  if (bits == 4 || bits == 6) return packed_bytes(n, bits);
+  return n * static_cast<std::size_t>(cfg.format.storage_bytes());
+}
+
+/// Number of scales quantize writes (blocks or tiles; 0 otherwise).
+inline std::size_t scale_count(std::size_t n, const quant_config& cfg) {
+  return detail::check_config("scale_count", n, cfg);
+}
+
+/// out[i] = x[i] rounded to cfg's format under its scaling and mode, as float
+/// (= dequantize(quantize(x))). out may alias x. No allocation, except 4 bytes
+/// per tile for tile scaling.
+///   pqt::fake_quant(w.data(), w.data(), w.size(), pqt::quant_config::mxfp8());
+inline void fake_quant(const float* x, float* out, std::size_t n, const quant_config& cfg) {
+  const std::size_t nscales = detail::check_config("fake_quant", n, cfg);
+  if (n == 0) return;
+  if (x == nullptr || out == nullptr) detail::tensor_fail("fake_quant", "null pointer");
+  quantized q;  // only its scales are used (none without block/tile scaling)
+  detail::compute_scales("fake_quant", x, n, cfg, nscales, q);
+  const detail::element_coder ec(cfg);
+  detail::dispatch_mode(cfg.round, cfg.over, [&](auto rt, auto ot) {
+    constexpr rounding R = decltype(rt)::value;
+    constexpr overflow O = decltype(ot)::value;
+    detail::for_each_run(n, cfg, q, [&](std::size_t b, std::size_t e, detail::run_scale sc, std::size_t si) {
+      detail::encode_run<R, O>(ec, cfg, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code) {
+        out[i] = detail::decode_run(ec, cfg, q, code, sc, si);
+      });
+    });
+  });
+}
+
+/// Codes and scales of x under cfg (README "Tensor API" for the layout).
+/// Reuses q's capacity: no allocation once q has held a tensor this size.
+///   pqt::quantized q;  pqt::quantize(x, n, pqt::quant_config::mxfp4(), q);
+inline void quantize(const float* x, std::size_t n, const quant_config& cfg, quantized& q) {
+  const std::size_t nscales = detail::check_config("quantize", n, cfg);
+  q.n = n;
+  q.codes.assign(code_bytes(n, cfg), 0);
+  // Packed codes are ORed into bytes; parallel runs must not share a byte.
+  const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
+  quant_config c = cfg;
+  if (bits < 8 && ((cfg.scale == scaling::block && cfg.block_size * static_cast<std::size_t>(bits) % 8 != 0) ||
+                   (cfg.scale == scaling::tile && cfg.cols * static_cast<std::size_t>(bits) % 8 != 0)))
+    c.threads = 1;
+  if (n == 0) {
+    q.scales.clear();
+    q.tensor_scale = 1.0f;
+    return;
+  }
+  if (x == nullptr) detail::tensor_fail("quantize", "null pointer");
+  detail::compute_scales("quantize", x, n, c, nscales, q);
+  const detail::element_coder ec(c);
+  std::uint8_t* codes = q.codes.data();
+  detail::dispatch_mode(c.round, c.over, [&](auto rt, auto ot) {
+    constexpr rounding R = decltype(rt)::value;
+    constexpr overflow O = decltype(ot)::value;
+    detail::for_each_run(n, c, q, [&](std::size_t b, std::size_t e, detail::run_scale sc, std::size_t si) {
+      detail::encode_run<R, O>(ec, c, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code) {
+        if (bits == 4) {  // element i's nibble; runs may share a byte, so OR in (bytes start zeroed)
+          detail::or_packed_code(codes, i, code, 4);
+        } else if (bits == 6) {
+          detail::or_packed_code(codes, i, code, 6);
+        } else {
+          for (int k = 0; k < bytes; ++k) codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)] =
+                                              static_cast<std::uint8_t>(code >> (8 * k));
+        }
+      });
+    });
+  });
+}
+
+/// Values of q's codes under cfg (the config quantize used): out[0..q.n).
+inline void dequantize(const quantized& q, const quant_config& cfg, float* out, std::size_t n) {
+  const std::size_t nscales = detail::check_config("dequantize", q.n, cfg);
+  if (n != q.n) detail::tensor_fail("dequantize", "n differs from the quantized tensor's");
+  if (q.codes.size() != code_bytes(q.n, cfg) || q.scales.size() != nscales)
+    detail::tensor_fail("dequantize", "codes/scales sizes do not match the config");
+  if (n == 0) return;
+  if (out == nullptr) detail::tensor_fail("dequantize", "null pointer");
+  const detail::element_coder ec(cfg);
+  const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
+  const std::uint8_t* codes = q.codes.data();
+  detail::for_each_run(n, cfg, q, [&](std::size_t b, std::size_t e, detail::run_scale sc, std::size_t si) {
+    for (std::size_t i = b; i < e; ++i) {
+      std::uint32_t code = 0;
+      if (bits == 4 || bits == 6) {
+        code = detail::read_packed_code(codes, i, bits);
+      } else {
+        for (int k = 0; k < bytes; ++k)
+          code |= static_cast<std::uint32_t>(codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)])
+                  << (8 * k);
+      }
+      out[i] = detail::decode_run(ec, cfg, q, code, sc, si);
+    }
+  });
+}
+
+/// amax of x (max |x|; NaN if any element is NaN), on OpenMP threads.
+inline float amax(const float* x, std::size_t n, int threads) {
+  if (n != 0 && x == nullptr) detail::tensor_fail("amax", "null pointer");
+  return detail::amax_parallel(x, n, threads);
+}
+
+// ---- bf16 / fp16 arrays ---------------------------------------------------------
+
+namespace detail {
+/// Widens a minifloat array chunk by chunk through a stack buffer, runs
+/// fake_quant on each chunk with index_base advanced, and narrows back (RNE).
+/// Scaling needs the whole tensor, so it widens the scales' inputs first.
+template <class T>
+void fake_quant_narrow(const T* x, T* out, std::size_t n, const quant_config& cfg) {
+  if (n != 0 && (x == nullptr || out == nullptr)) tensor_fail("fake_quant", "null pointer");
+  std::vector<float> buf(n);  // one widening pass; the element loops stay in float
+  for (std::size_t i = 0; i < n; ++i) buf[i] = static_cast<float>(x[i]);
+  fake_quant(buf.data(), buf.data(), n, cfg);
+  for (std::size_t i = 0; i < n; ++i) out[i] = T(buf[i]);
+}
+}  // namespace detail
+
+/// fake_quant over bf16 / fp16 arrays: widened to float (exact), rounded, and
+/// the result narrowed back with one nearest-even rounding (exact whenever the
+/// target format's values are bf16/fp16 values, e.g. FP8 into bf16).
+inline void fake_quant(const bf16* x, bf16* out, std::size_t n, const quant_config& cfg) {
+  detail::fake_quant_narrow(x, out, n, cfg);
+}
+inline void fake_quant(const fp16* x, fp16* out, std::size_t n, const quant_config& cfg) {
+  detail::fake_quant_narrow(x, out, n, cfg);
+}
 
 }  // namespace pqt

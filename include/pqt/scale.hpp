@@ -180,13 +180,11 @@ struct tensor_scaling {
 /// overflows float (amax tiny: TE's current scaling uses FLT_MAX there instead)
 /// and when s would be 0 or NaN (a huge or NaN margin).
 ///   float s = pqt::compute_scale<pqt::fmt::e4m3>(amax, {}, previous_s);
-template <class Fmt>
-PQT_HD constexpr float compute_scale(float amax, tensor_scaling cfg = {}, float previous_scale = 1.0f) {
-  static_assert(is_format<Fmt>::value, "pqt::compute_scale: Fmt must be a pqt::format<> or pqt::minifloat<>");
+/// compute_scale for a format whose largest value is max_f (run-time formats).
+PQT_HD constexpr float compute_scale(float max_f, float amax, tensor_scaling cfg, float previous_scale) {
   const std::uint32_t ab = detail::bit_cast<std::uint32_t>(amax);
   if ((ab >> 31) != 0 || ab == 0 || ab >= 0x7F800000u) return previous_scale;  // <= 0, Inf, NaN
   // Step 1. M' = max_F * 2^-margin: exact for integer margins, else through exp2f.
-  const float max_f = Fmt::max();
   float target = 0.0f;
   const float m = cfg.margin;
   if (m >= -1000.0f && m <= 1000.0f && m == static_cast<float>(static_cast<int>(m))) {
@@ -207,6 +205,12 @@ PQT_HD constexpr float compute_scale(float amax, tensor_scaling cfg = {}, float 
   if (cfg.power_of_two)
     sb = sb >= 0x00800000u ? (sb & 0xFF800000u) : (std::uint32_t{1} << (63 - detail::clz64(sb)));
   return detail::bit_cast<float>(sb);
+}
+
+template <class Fmt>
+PQT_HD constexpr float compute_scale(float amax, tensor_scaling cfg = {}, float previous_scale = 1.0f) {
+  static_assert(is_format<Fmt>::value, "pqt::compute_scale: Fmt must be a pqt::format<> or pqt::minifloat<>");
+  return compute_scale(Fmt::max(), amax, cfg, previous_scale);
 }
 
 /// How delayed scaling reduces its amax history (TE's amax_compute_algo).
@@ -356,16 +360,14 @@ PQT_HD constexpr float e8m0_value(std::uint8_t code) { return decode<fmt::e8m0>(
 /// microxcaling reference turns an Inf/NaN block max into a NaN scale; TE's
 /// float_to_e8m0 gives 0xFE for Inf). The sign of amax is ignored.
 ///   std::uint8_t X = pqt::mx_scale<pqt::fmt::e4m3>(block_amax, pqt::e8m0_rounding::rceil);
-template <class ElemFmt>
-PQT_HD constexpr std::uint8_t mx_scale(float amax, e8m0_rounding rule = e8m0_rounding::floor) {
-  static_assert(is_format<ElemFmt>::value, "pqt::mx_scale: ElemFmt must be a pqt::format<> or pqt::minifloat<>");
-  static_assert(ElemFmt::format_type::enc != encoding::scale, "pqt::mx_scale: the element format cannot be a scale format");
-  constexpr int emax = ElemFmt::format_type::emax;
+/// mx_scale for an element format with largest exponent emax and largest
+/// value max_elem (run-time formats); the same rules.
+PQT_HD constexpr std::uint8_t mx_scale(int emax, float max_elem, float amax, e8m0_rounding rule) {
   const std::uint32_t a = detail::abs_bits(amax);
   if (a >= 0x7F800000u) return 0xFF;  // Inf or NaN: NaN scale
   if (a == 0) return 0;               // all-zero block: 2^-127
   if (rule == e8m0_rounding::rceil) {
-    const float q = detail::div_rn(detail::bit_cast<float>(a), ElemFmt::max());
+    const float q = detail::div_rn(detail::bit_cast<float>(a), max_elem);
     return encode_e8m0(q, e8m0_rounding::rceil);  // saturates at 2^127, clips at 2^-127
   }
   const detail::log2_parts p = detail::scale_log2_parts(a);
@@ -380,6 +382,13 @@ PQT_HD constexpr std::uint8_t mx_scale(float amax, e8m0_rounding rule = e8m0_rou
     if (half != 0 && (rest != 0 || e % 2 == 0)) ++e;
   }
   return static_cast<std::uint8_t>(detail::clamp_int(e - emax, -127, 127) + 127);
+}
+
+template <class ElemFmt>
+PQT_HD constexpr std::uint8_t mx_scale(float amax, e8m0_rounding rule = e8m0_rounding::floor) {
+  static_assert(is_format<ElemFmt>::value, "pqt::mx_scale: ElemFmt must be a pqt::format<> or pqt::minifloat<>");
+  static_assert(ElemFmt::format_type::enc != encoding::scale, "pqt::mx_scale: the element format cannot be a scale format");
+  return mx_scale(ElemFmt::format_type::emax, ElemFmt::max(), amax, rule);
 }
 
 /// Element code of x in a block with e8m0 scale code `scale`:

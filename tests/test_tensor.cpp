@@ -1,0 +1,325 @@
+// Host tensor API (fake_quant, quantize/dequantize, scaling, packing,
+// threads) against slow references written here: the independent table
+// reference for rounding, std::ilogb for MX exponents, naive loops for amax.
+// PQT_OPTIMIZE PQT_USES_OPENMP
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include <pqt/fake_quant.hpp>
+
+#include "reference/slow_reference.hpp"
+#include "support/matrix.hpp"
+
+namespace {
+
+using pqt::overflow;
+using pqt::quant_config;
+using pqt::rounding;
+using pqt::scaling;
+
+const std::size_t sizes[] = {0, 1, 15, 16, 17, 31, 33, 4097};
+
+std::vector<float> make_input(std::size_t n, std::uint64_t seed, float scale) {
+  std::vector<float> v(n);
+  std::uint64_t s = seed;
+  for (auto& x : v) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    const double u = static_cast<double>(s >> 11) * 0x1p-53;
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    const double w = static_cast<double>(s >> 11) * 0x1p-53;
+    x = static_cast<float>(std::sqrt(-2 * std::log(u + 1e-300)) * std::cos(6.283185307179586 * w) * scale);
+  }
+  if (n > 3) v[3] = 0.0f;
+  if (n > 5) v[5] = -v[5] * 1e-6f;  // tiny values within blocks
+  return v;
+}
+
+bool same(float a, float b) {
+  return (std::isnan(a) && std::isnan(b)) || pqt::detail::bit_cast<std::uint32_t>(a) == pqt::detail::bit_cast<std::uint32_t>(b);
+}
+
+/// The reference element: ref encode of v (a double, exactly the scaled value)
+/// with element index i's word, decoded.
+double ref_round(const pqt_ref::table& tab, const pqt_ref::fmt& f, double v, const quant_config& c, std::uint64_t i) {
+  const std::uint32_t word = pqt::random_word(c.seed, c.offset, c.index_base + i);
+  return pqt_ref::decode(f, tab.encode(v, static_cast<int>(c.round), c.over == overflow::saturate, c.random_bits, word));
+}
+
+std::size_t mismatches(const std::vector<float>& a, const std::vector<double>& b) {
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) bad += !same(a[i], static_cast<float>(b[i]));
+  return bad;
+}
+
+}  // namespace
+
+TEST_CASE("fake_quant without scaling == the slow reference, every mode, odd sizes") {
+  for (const char* name : {"e4m3", "e5m2", "e2m1", "e3m2", "e2m3", "bf16", "e4m3fnuz"}) {
+    quant_config c;
+    c.format = pqt::format_desc::parse(name);
+    const auto rf = pqt_test::to_ref(c.format);
+    const pqt_ref::table& tab = pqt_ref::cached_table(rf);
+    for (rounding r : {rounding::nearest_even, rounding::toward_zero, rounding::upward, rounding::odd,
+                       rounding::stochastic}) {
+      for (overflow o : {overflow::saturate, overflow::nonsaturating}) {
+        c.round = r;
+        c.over = o;
+        c.seed = 99;
+        c.offset = 3;
+        c.index_base = 5;  // shards: element i is index 5 + i
+        for (std::size_t n : sizes) {
+          const auto x = make_input(n, n + 1, c.format.max() / 3);
+          std::vector<float> y(n);
+          pqt::fake_quant(x.data(), y.data(), n, c);
+          std::vector<double> want(n);
+          for (std::size_t i = 0; i < n; ++i) want[i] = ref_round(tab, rf, x[i], c, i);
+          INFO(name << " " << pqt::to_string(r) << " " << pqt::to_string(o) << " n=" << n);
+          CHECK(mismatches(y, want) == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("per-tensor scaling: encode(x * s), decode * (1/s), s from the current amax or given") {
+  quant_config c = quant_config::per_tensor(pqt::format_desc::parse("e4m3"));
+  const auto rf = pqt_test::to_ref(c.format);
+  const pqt_ref::table& tab = pqt_ref::cached_table(rf);
+  const auto x = make_input(4097, 7, 1000.0f);
+  float amax = 0;
+  for (float v : x) amax = std::fmax(amax, std::fabs(v));
+  for (float given : {0.0f, 0.125f}) {
+    c.tensor_scale = given;
+    const float s = given > 0 ? given : pqt::compute_scale<pqt::fmt::e4m3>(amax);
+    if (given == 0) CHECK(amax * s <= 448.0f);  // the current scale fits; a given one need not
+    std::vector<float> y(x.size());
+    pqt::fake_quant(x.data(), y.data(), x.size(), c);
+    std::vector<double> want(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+      want[i] = static_cast<float>(ref_round(tab, rf, x[i] * s, c, i)) * (1.0f / s);
+    CHECK(mismatches(y, want) == 0);
+    pqt::quantized q;
+    pqt::quantize(x.data(), x.size(), c, q);
+    CHECK(q.tensor_scale == s);
+  }
+  // amax 0: the documented fall-back scale 1.
+  std::vector<float> zeros(64, 0.0f), out(64, 1.0f);
+  c.tensor_scale = 0;
+  pqt::fake_quant(zeros.data(), out.data(), 64, c);
+  for (float v : out) CHECK(v == 0.0f);
+}
+
+TEST_CASE("MX block scaling: the OCP v1.0 rule on hand-checked blocks and against ilogb") {
+  const quant_config c = quant_config::mxfp8();  // e4m3 elements, emax 8, floor rule
+  pqt::quantized q;
+  SUBCASE("hand-checked blocks") {
+    std::vector<float> x(32 * 5, 0.0f);
+    // block 0: all zero -> scale code 0 (2^-127), values 0.
+    // block 1: amax 448 * 2^3 = 3584, at a binade edge: floor(log2 3584) = 11, X = 2^(11-8) = 8.
+    x[32] = 3584.0f;
+    x[33] = -1.0f;
+    // block 2: amax 2^10 exactly: X = 2^2.
+    x[64] = 1024.0f;
+    x[65] = 3.0f;
+    // block 3: contains NaN: scale NaN (0xFF), every element NaN.
+    x[96] = 1.0f;
+    x[97] = NAN;
+    // block 4: subnormal elements only: amax 2^-140: X = 2^(-140 - 8) clamps to 2^-127.
+    x[128] = 0x1p-140f;
+    x[129] = -0x1p-141f;
+    pqt::quantize(x.data(), x.size(), c, q);
+    REQUIRE(q.scales.size() == 5);
+    CHECK(q.scales[0] == 0);
+    CHECK(q.scales[1] == 127 + 3);
+    CHECK(q.scales[2] == 127 + 2);
+    CHECK(q.scales[3] == 0xFF);
+    CHECK(q.scales[4] == 0);
+    std::vector<float> y(x.size());
+    pqt::dequantize(q, c, y.data(), y.size());
+    CHECK(y[32] == 3584.0f);   // 448 * 8
+    CHECK(y[33] == -1.0f);
+    CHECK(y[64] == 1024.0f);  // 256 * 4
+    CHECK(y[65] == 3.0f);
+    CHECK(std::isnan(y[96]));
+    CHECK(std::isnan(y[97]));
+    CHECK(y[128] == 0.0f);  // 2^-140 / 2^-127 = 2^-13: below e4m3's smallest subnormal 2^-9
+    for (std::size_t i = 0; i < 32; ++i) CHECK(y[i] == 0.0f);
+  }
+  SUBCASE("random blocks: X = 2^(floor(log2 amax) - emax) by ilogb; elements by the slow reference") {
+    const auto rf = pqt_test::to_ref(c.format);
+    const pqt_ref::table& tab = pqt_ref::cached_table(rf);
+    for (std::size_t n : sizes) {
+      const auto x = make_input(n, 100 + n, 5.0f);
+      std::vector<float> y(n);
+      pqt::fake_quant(x.data(), y.data(), n, c);
+      std::vector<double> want(n);
+      for (std::size_t b = 0; b * 32 < n; ++b) {
+        const std::size_t e = std::min(n, (b + 1) * 32);
+        double a = 0;
+        for (std::size_t i = b * 32; i < e; ++i) a = std::max(a, std::fabs(static_cast<double>(x[i])));
+        const int ex = a == 0 ? -127 : std::max(-127, std::min(127, std::ilogb(a) - 8));
+        for (std::size_t i = b * 32; i < e; ++i)
+          want[i] = ref_round(tab, rf, std::ldexp(static_cast<double>(x[i]), -ex), c, i) * std::ldexp(1.0, ex);
+      }
+      INFO("n = " << n);
+      CHECK(mismatches(y, want) == 0);
+    }
+  }
+}
+
+TEST_CASE("quantize -> dequantize == fake_quant for every scaling, with packing, any size") {
+  std::vector<quant_config> configs = {quant_config::mxfp8(), quant_config::mxfp6(), quant_config::mxfp4(),
+                                       quant_config::nvfp4(),
+                                       quant_config::per_tensor(pqt::format_desc::parse("e5m2"))};
+  quant_config none;
+  none.format = pqt::format_desc::parse("e2m1");
+  configs.push_back(none);
+  quant_config st = quant_config::mxfp4();
+  st.round = rounding::stochastic;
+  st.seed = 5;
+  configs.push_back(st);
+  for (const auto& c : configs)
+    for (std::size_t n : sizes) {
+      const auto x = make_input(n, 3 * n + 1, 4.0f);
+      std::vector<float> y(n), z(n);
+      pqt::fake_quant(x.data(), y.data(), n, c);
+      pqt::quantized q;
+      pqt::quantize(x.data(), n, c, q);
+      CHECK(q.codes.size() == pqt::code_bytes(n, c));
+      pqt::dequantize(q, c, z.data(), n);
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < n; ++i) bad += !same(y[i], z[i]);
+      INFO(c.format.name() << " scaling " << static_cast<int>(c.scale) << " n=" << n);
+      CHECK(bad == 0);
+    }
+}
+
+TEST_CASE("FP4 codes are packed two per byte, low nibble first; NVFP4 scales are scale.hpp's") {
+  quant_config c;
+  c.format = pqt::format_desc::parse("e2m1");
+  const std::vector<float> x = {0.5f, 1.0f, -6.0f, 3.0f, 2.0f};
+  pqt::quantized q;
+  pqt::quantize(x.data(), x.size(), c, q);
+  REQUIRE(q.codes.size() == 3);
+  CHECK(q.codes[0] == (0x1 | (0x2 << 4)));
+  CHECK(q.codes[1] == (0xF | (0x5 << 4)));
+  CHECK(q.codes[2] == 0x4);
+  const auto y = make_input(64, 11, 30.0f);
+  pqt::quantize(y.data(), y.size(), quant_config::nvfp4(), q);
+  float a = 0;
+  for (float v : y) a = std::fmax(a, std::fabs(v));
+  CHECK(q.tensor_scale == pqt::nvfp4_tensor_scale(a));
+  for (std::size_t b = 0; b < 4; ++b) {
+    float ba = 0;
+    for (std::size_t i = 16 * b; i < 16 * b + 16; ++i) ba = std::fmax(ba, std::fabs(y[i]));
+    CHECK(q.scales[b] == pqt::nvfp4_block_scale(ba, q.tensor_scale));
+  }
+}
+
+TEST_CASE("2-D tiles: one scale per tile, edge tiles partial") {
+  quant_config c = quant_config::mxfp8();
+  c.scale = scaling::tile;
+  c.rows = 37;
+  c.cols = 23;
+  c.tile_rows = 16;
+  c.tile_cols = 8;
+  const auto x = make_input(c.rows * c.cols, 21, 50.0f);
+  pqt::quantized q;
+  pqt::quantize(x.data(), x.size(), c, q);
+  REQUIRE(q.scales.size() == 3 * 3);
+  const auto rf = pqt_test::to_ref(c.format);
+  const pqt_ref::table& tab = pqt_ref::cached_table(rf);
+  std::vector<float> y(x.size());
+  pqt::fake_quant(x.data(), y.data(), x.size(), c);
+  std::vector<double> want(x.size());
+  for (std::size_t tr = 0; tr < 3; ++tr)
+    for (std::size_t tc = 0; tc < 3; ++tc) {
+      double a = 0;
+      for (std::size_t r = tr * 16; r < std::min<std::size_t>(37, tr * 16 + 16); ++r)
+        for (std::size_t col = tc * 8; col < std::min<std::size_t>(23, tc * 8 + 8); ++col)
+          a = std::max(a, std::fabs(static_cast<double>(x[r * 23 + col])));
+      const int ex = std::ilogb(a) - 8;
+      CHECK(q.scales[tr * 3 + tc] == 127 + ex);
+      for (std::size_t r = tr * 16; r < std::min<std::size_t>(37, tr * 16 + 16); ++r)
+        for (std::size_t col = tc * 8; col < std::min<std::size_t>(23, tc * 8 + 8); ++col)
+          want[r * 23 + col] = ref_round(tab, rf, std::ldexp(static_cast<double>(x[r * 23 + col]), -ex), c, r * 23 + col) *
+                               std::ldexp(1.0, ex);
+    }
+  CHECK(mismatches(y, want) == 0);
+  c.rows = 36;  // rows * cols != n
+  CHECK_THROWS_AS(pqt::fake_quant(x.data(), y.data(), x.size(), c), std::invalid_argument);
+}
+
+TEST_CASE("thread and shard invariance of every stochastic path") {
+  const std::size_t n = 100003;
+  const auto x = make_input(n, 77, 3.0f);
+  for (quant_config c : {quant_config::mxfp8(), quant_config::mxfp4(),
+                         quant_config::per_tensor(pqt::format_desc::parse("e5m2"))}) {
+    for (rounding r : {rounding::stochastic, rounding::gaussian}) {
+      c.round = r;
+      c.seed = 123;
+      c.offset = 9;
+      std::vector<float> one(n), two(n), shards(n);
+      c.threads = 1;
+      pqt::fake_quant(x.data(), one.data(), n, c);
+      c.threads = 2;
+      pqt::fake_quant(x.data(), two.data(), n, c);
+      CHECK(one == two);
+      // Shards at block boundaries with index_base = start (tensor scaling
+      // needs the whole tensor's scale: pass it explicitly to the shards).
+      quant_config sc = c;
+      if (c.scale == scaling::tensor) {
+        float a = 0;
+        for (float v : x) a = std::fmax(a, std::fabs(v));
+        sc.tensor_scale = pqt::compute_scale(c.format.max(), a, c.tensor, 1.0f);
+      }
+      for (std::size_t start = 0; start < n; start += 32 * 37) {
+        const std::size_t len = std::min<std::size_t>(32 * 37, n - start);
+        sc.index_base = start;
+        pqt::fake_quant(x.data() + start, shards.data() + start, len, sc);
+      }
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < n; ++i) bad += !same(shards[i], one[i]);
+      INFO(c.format.name() << " " << pqt::to_string(r));
+      CHECK(bad == 0);
+    }
+  }
+}
+
+TEST_CASE("bf16 and fp16 arrays, and bad input is an error") {
+  const auto x = make_input(1000, 5, 2.0f);
+  std::vector<pqt::bf16> xb(x.size()), yb(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) xb[i] = pqt::bf16(x[i]);
+  const quant_config c = quant_config::mxfp8();
+  pqt::fake_quant(xb.data(), yb.data(), xb.size(), c);
+  std::vector<float> xf(x.size()), yf(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) xf[i] = static_cast<float>(xb[i]);
+  pqt::fake_quant(xf.data(), yf.data(), xf.size(), c);
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(static_cast<float>(yb[i]) == yf[i]);  // FP8 values are bf16 values
+  std::vector<pqt::fp16> xh(8, pqt::fp16(1.3f)), yh(8);
+  pqt::fake_quant(xh.data(), yh.data(), 8, c);
+  CHECK(static_cast<float>(yh[0]) == 1.25f);
+
+  std::vector<float> y(10);
+  quant_config bad = quant_config::mxfp8();
+  bad.block_size = 0;
+  CHECK_THROWS_WITH_AS(pqt::fake_quant(x.data(), y.data(), 10, bad), doctest::Contains("block_size"), std::invalid_argument);
+  bad = quant_config::nvfp4();
+  bad.format = pqt::format_desc::parse("e4m3");
+  CHECK_THROWS_WITH_AS(pqt::fake_quant(x.data(), y.data(), 10, bad), doctest::Contains("e2m1"), std::invalid_argument);
+  bad = quant_config{};
+  bad.random_bits = 0;
+  CHECK_THROWS_AS(pqt::fake_quant(x.data(), y.data(), 10, bad), std::invalid_argument);
+  CHECK_THROWS_AS(pqt::fake_quant(nullptr, y.data(), 10, quant_config{}), std::invalid_argument);
+  bad = quant_config{};
+  bad.format = pqt::format_desc::parse("e8m0");
+  CHECK_THROWS_AS(pqt::fake_quant(x.data(), y.data(), 10, bad), std::invalid_argument);
+  pqt::quantized q;
+  pqt::quantize(x.data(), 10, quant_config::mxfp8(), q);
+  CHECK_THROWS_AS(pqt::dequantize(q, quant_config::mxfp8(), y.data(), 9), std::invalid_argument);
+  CHECK_THROWS_AS(pqt::dequantize(q, quant_config::mxfp4(), y.data(), 10), std::invalid_argument);
+  pqt::fake_quant(static_cast<const float*>(nullptr), nullptr, 0, quant_config{});  // n = 0 is fine
+}
