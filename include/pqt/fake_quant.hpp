@@ -602,4 +602,146 @@ inline void fake_quant(const fp16* x, fp16* out, std::size_t n, const quant_conf
   detail::fake_quant_narrow(x, out, n, cfg);
 }
 
+
+// ---- GaussWS over tensors (DESIGN §5) ---------------------------------------
+
+/// The noise GaussWS adds, in units of Delta.
+enum class noise_kind : int {
+  r = 0,         ///< the GaussWS R in {-3..3} (noise.hpp's table), one word per element
+  gaussian = 1,  ///< sigma * N(0,1), two words per element
+  uniform = 2,   ///< U(-1/2, 1/2) (DiffQ), one word per element
+};
+
+/// How Delta is chosen.
+enum class delta_mode : int {
+  block = 0,    ///< Delta = 2^(floor(log2 amax) + 1 - bits) per block / tile / tensor
+  element = 1,  ///< Delta = ulp of `format` at each element after MX block scaling
+};
+
+/// Configuration of gaussws: out = cast_C(w + noise * Delta), rounded once.
+///   pqt::gaussws_config g;  g.bits = 6;  g.seed = 1;  g.offset = step;
+struct gaussws_config {
+  noise_kind noise = noise_kind::r;
+  float sigma = 1.0f;              ///< gaussian noise: sigma * N(0,1)
+  delta_mode delta = delta_mode::block;
+  int bits = 9;                    ///< block mode: b, bits of precision ("9-bit noise")
+  format_desc format = format_desc::of<fmt::e4m3>();  ///< element mode: the simulated format F
+  scaling scale = scaling::block;  ///< block (default), tensor or tile; element mode needs block
+  std::size_t block_size = 32;
+  std::size_t rows = 0, cols = 0, tile_rows = 16, tile_cols = 16;
+  std::uint64_t seed = 0, offset = 0, index_base = 0;
+  int threads = 0;
+};
+
+namespace detail {
+
+/// The exponent e of Delta = 2^e for a block with amax a (block mode), or the
+/// MX block scale exponent (element mode); INT_MIN: no noise (amax 0 or not finite).
+inline int gaussws_block_exponent(const gaussws_config& g, float a) {
+  const std::uint32_t ab = abs_bits(a);
+  if (ab == 0 || ab >= 0x7F800000u) return std::numeric_limits<int>::min();
+  if (g.delta == delta_mode::element) {
+    const std::uint8_t code = mx_scale(g.format.facts().emax(), g.format.max(), a, e8m0_rounding::floor);
+    return static_cast<int>(code) - 127;
+  }
+  const log2_parts lp = scale_log2_parts(ab);  // floor(log2 amax) from the exponent field
+  return lp.e + 1 - g.bits;
+}
+
+/// w + nz rounded once to the carrier (nz = noise * Delta, exact in double).
+template <class Carrier>
+PQT_FORCEINLINE gaussws_result_t<Carrier> gaussws_add(float w, double nz) {
+  const double x = add_round_odd_(widen(w), nz);
+  if constexpr (std::is_same<Carrier, float>::value)
+    return bit_cast<float>(encode<fmt::fp32, rounding::nearest_even, overflow::nonsaturating>(x));
+  else
+    return encode<Carrier, rounding::nearest_even, overflow::nonsaturating>(x);
+}
+
+template <class Carrier, class Out>
+void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config& g) {
+  if (g.bits < 1 || g.bits > 64) tensor_fail("gaussws", "bits must be in 1..64");
+  if (g.noise == noise_kind::gaussian && !(g.sigma >= 0 && g.sigma < 1e30f)) tensor_fail("gaussws", "sigma must be finite and >= 0");
+  if (g.delta == delta_mode::element && g.scale != scaling::block)
+    tensor_fail("gaussws", "element-mode Delta needs block scaling");
+  if (g.delta == delta_mode::element && !fast_path_applies(g.format.facts()) && g.format.mantissa_bits() == 0)
+    tensor_fail("gaussws", "element-mode Delta needs a format with mantissa bits");
+  if (g.scale == scaling::none) tensor_fail("gaussws", "scaling must be block, tensor or tile");
+  if (g.scale == scaling::block && g.block_size == 0) tensor_fail("gaussws", "block_size must be > 0");
+  if (g.scale == scaling::tile &&
+      (g.tile_rows == 0 || g.tile_cols == 0 || g.cols == 0 || g.rows > std::numeric_limits<std::size_t>::max() / g.cols ||
+       g.rows * g.cols != n))
+    tensor_fail("gaussws", "tile scaling needs tile sizes > 0 and rows * cols == n");
+  if (n == 0) return;
+  if (w == nullptr || out == nullptr) tensor_fail("gaussws", "null pointer");
+  const format_facts ff = g.format.facts();
+
+  // One element: noise from its words, Delta from the run's exponent e.
+  auto element = [&](std::size_t i, int e) -> gaussws_result_t<Carrier> {
+    if (e == std::numeric_limits<int>::min()) return gaussws_add<Carrier>(w[i], -0.0);
+    const std::uint64_t idx = g.index_base + i;
+    double delta = exp2_exact(e < -1074 ? -1074 : (e > 1023 ? 1023 : e));
+    if (g.delta == delta_mode::element) delta = grid_spacing(ff, static_cast<float>(widen(w[i]) / delta)) * delta;
+    switch (g.noise) {
+      case noise_kind::r: {
+        const int r = gaussws_r(random_word(g.seed, g.offset, idx));
+        return gaussws_add<Carrier>(w[i], -(static_cast<double>(-r) * delta));
+      }
+      case noise_kind::uniform:
+        return gaussws_add<Carrier>(w[i], static_cast<double>(uniform_noise(random_word(g.seed, g.offset, idx))) * delta);
+      default: {
+        const word_pair p = random_words2(g.seed, g.offset, idx);
+        return gaussws_add<Carrier>(w[i], widen(g.sigma * gaussian_noise(p.a, p.b)) * delta);
+      }
+    }
+  };
+  auto store = [&](std::size_t i, gaussws_result_t<Carrier> v) {
+    if constexpr (std::is_same<Carrier, float>::value) out[i] = v;
+    else out[i] = Out::from_bits(v);
+  };
+
+  if (g.scale == scaling::tensor) {
+    const int e = gaussws_block_exponent(g, amax_parallel(w, n, g.threads));
+    parallel_chunks(n, 1 << 14, g.threads, [&](std::size_t b, std::size_t end) {
+      for (std::size_t i = b; i < end; ++i) store(i, element(i, e));
+    });
+  } else if (g.scale == scaling::block) {
+    const std::size_t bs = g.block_size, nb = n / bs + (n % bs != 0 ? 1 : 0);
+    parallel_chunks(nb, (1 << 14) / bs > 0 ? (1 << 14) / bs : 1, g.threads, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t b = b0; b < b1; ++b) {
+        const std::size_t end = (b + 1) * bs < n ? (b + 1) * bs : n;
+        float a = 0;
+        for (std::size_t i = b * bs; i < end; ++i) a = amax_update(a, w[i]);
+        const int e = gaussws_block_exponent(g, a);
+        for (std::size_t i = b * bs; i < end; ++i) store(i, element(i, e));
+      }
+    });
+  } else {
+    const tile_shape shape{g.rows, g.cols, g.tile_rows, g.tile_cols};
+    std::vector<float> amaxes(shape.count());  // once per call
+    tile_amax(w, shape, amaxes.data());
+    parallel_chunks(g.rows, g.tile_rows, g.threads, [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t r = r0; r < r1; ++r)
+        for (std::size_t col = 0; col < g.cols; ++col) {
+          const std::size_t t = (r / g.tile_rows) * shape.tiles_across() + col / g.tile_cols;
+          store(r * g.cols + col, element(r * g.cols + col, gaussws_block_exponent(g, amaxes[t])));
+        }
+    });
+  }
+}
+
+}  // namespace detail
+
+/// GaussWS: out = cast_C(w + noise * Delta), C = bf16 (here) or float (below),
+/// computed exactly and rounded once (nearest-even). Noise is regenerated from
+/// (seed, offset, index_base + i), never stored; the backward pass is the
+/// identity (straight-through), so nothing else is needed.
+///   pqt::gaussws(w.data(), w_bf16.data(), w.size(), cfg);
+inline void gaussws(const float* w, bf16* out, std::size_t n, const gaussws_config& cfg) {
+  detail::gaussws_impl<fmt::bf16>(w, out, n, cfg);
+}
+inline void gaussws(const float* w, float* out, std::size_t n, const gaussws_config& cfg) {
+  detail::gaussws_impl<float>(w, out, n, cfg);
+}
+
 }  // namespace pqt
