@@ -41,6 +41,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/splitmix64.hpp"
+
 #include <pqt/convert.hpp>
 #include <pqt/format.hpp>
 #include <pqt/rounding.hpp>
@@ -97,15 +99,7 @@ double from_dbits(std::uint64_t b) {
 bool is_nan_f(std::uint32_t b) { return (b & 0x7FFFFFFFu) > 0x7F800000u; }
 bool is_nan_d(std::uint64_t b) { return (b & 0x7FFFFFFFFFFFFFFFull) > 0x7FF0000000000000ull; }
 
-struct splitmix64 {
-  std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-};
+using pqt_test::splitmix64;
 
 // CUDA's raw-bits wrappers.
 float cuda_half_to_float(std::uint16_t h) {

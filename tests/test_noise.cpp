@@ -7,6 +7,8 @@
 // random.hpp, so these tests depend on noise.hpp alone. PQT_OPTIMIZE
 #include <doctest/doctest.h>
 
+#include "support/splitmix64.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,17 +22,7 @@ namespace {
 
 // ---- helpers -----------------------------------------------------------------
 
-/// splitmix64 (Steele, Lea & Flood 2014): a fixed-seed word source.
-struct splitmix64 {
-  std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::uint32_t word() { return static_cast<std::uint32_t>(next() >> 32); }
-};
+using pqt_test::splitmix64;
 
 long double Phi(long double x) { return 0.5L * std::erfc(-x / std::sqrt(2.0L)); }
 double Phi_d(double x) { return 0.5 * std::erfc(-x * 0.70710678118654752440); }
