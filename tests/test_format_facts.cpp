@@ -201,3 +201,15 @@ TEST_CASE("minifloat: IEEE defaults, arithmetic rounded once, comparisons, limit
   os << e4m3{1.3f} << ' ' << e2m1{-3.0f} << ' ' << bf16{0.5f};
   CHECK(os.str() == "1.25 -3 0.5");
 }
+
+TEST_CASE("format_desc::parse with modifiers rebuilds from E and M; parse_encoding") {
+  CHECK(format_desc::parse("e3m4", {encoding::fnuz, 5, false}) == format_desc(3, 4, encoding::fnuz, 5));
+  CHECK(format_desc::parse("e4m3", {encoding::fnuz, std::nullopt, false}) == format_desc::of<fmt::e4m3fnuz>());
+  CHECK(format_desc::parse("e4m3", {std::nullopt, std::nullopt, true}) == format_desc::of<fmt::ue4m3>());
+  CHECK(format_desc::parse("e1m0", {encoding::finite, std::nullopt, false}) == format_desc(1, 0, encoding::finite));
+  CHECK_THROWS_AS(format_desc::parse("e1m0"), std::invalid_argument);  // E1M0 ieee cannot exist
+  CHECK_THROWS_WITH_AS(format_desc::parse("nope", {encoding::fn, std::nullopt, false}), doctest::Contains("e4m3"),
+                       std::invalid_argument);
+  CHECK(parse_encoding("fnuz") == encoding::fnuz);
+  CHECK_THROWS_WITH_AS(parse_encoding("ieee754"), doctest::Contains("finite"), std::invalid_argument);
+}

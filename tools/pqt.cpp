@@ -122,14 +122,11 @@ std::uint64_t parse_u64(const std::string& s, const char* what) {
 }
 
 pqt::encoding parse_encoding(const std::string& s) {
-  constexpr pqt::encoding all[] = {pqt::encoding::ieee, pqt::encoding::fn, pqt::encoding::fnuz,
-                                   pqt::encoding::finite, pqt::encoding::scale};
-  std::string valid;
-  for (pqt::encoding e : all) {
-    if (s == pqt::to_string(e)) return e;
-    valid += (valid.empty() ? "" : ", ") + std::string(pqt::to_string(e));
+  try {
+    return pqt::parse_encoding(s);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
   }
-  throw usage_error("unknown encoding '" + s + "'; valid: " + valid);
 }
 
 pqt::rounding parse_mode(const std::string& s) {
@@ -244,35 +241,8 @@ std::string show_code(const pqt::format_desc& f, std::uint32_t code) {
   return buf;
 }
 
-/// "eXmY" -> (X, Y); false for anything else.
-bool parse_exmy(const std::string& s, int& e, int& m) {
-  const std::size_t mpos = s.find('m');
-  if (s.size() < 4 || s[0] != 'e' || mpos == std::string::npos) return false;
-  const auto number = [](const char* first, const char* last, int& out) {
-    const auto [end, ec] = std::from_chars(first, last, out);
-    return first != last && ec == std::errc{} && end == last && first[0] != '-';
-  };
-  return number(s.data() + 1, s.data() + mpos, e) && number(s.data() + mpos + 1, s.data() + s.size(), m);
-}
-
 pqt::format_desc make_format(const std::string& name, const options& o) {
-  if (!o.enc && !o.bias && !o.is_unsigned) return pqt::format_desc::parse(name);
-  // Modifiers rebuild the format from E and M. An eXmY name is not first built
-  // as IEEE, since that may not exist where the modified format does (e1m0 finite).
-  int e = 0, m = 0;
-  pqt::encoding enc = pqt::encoding::ieee;
-  int bias = pqt::default_bias;
-  bool is_signed = true;
-  bool named = false;
-  for (const pqt::named_format& n : pqt::named_formats())
-    if (name == n.name) {
-      e = n.desc.exponent_bits(), m = n.desc.mantissa_bits(), enc = n.desc.enc();
-      bias = n.desc.bias(), is_signed = n.desc.is_signed(), named = true;
-    }
-  if (!named && !parse_exmy(name, e, m)) return pqt::format_desc::parse(name);  // throws, listing the names
-  // A new encoding brings its own default bias unless --bias says otherwise.
-  if (o.enc) bias = pqt::default_bias;
-  return pqt::format_desc(e, m, o.enc.value_or(enc), o.bias.value_or(bias), is_signed && !o.is_unsigned);
+  return pqt::format_desc::parse(name, {o.enc, o.bias, o.is_unsigned});
 }
 
 // ---- Commands ----------------------------------------------------------------

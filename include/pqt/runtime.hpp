@@ -6,6 +6,7 @@
 ///   pqt::format_desc g{3, 4, pqt::encoding::fnuz};   // throws if it cannot exist
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,6 +18,14 @@
 #include "rounding.hpp"
 
 namespace pqt {
+
+/// Changes to a named or eXmY format (the CLI's --encoding, --bias, --unsigned).
+/// A new encoding brings its own default bias unless bias is given.
+struct format_modifiers {
+  std::optional<encoding> enc;
+  std::optional<int> bias;
+  bool is_unsigned = false;
+};
 
 class format_desc {
  public:
@@ -40,6 +49,11 @@ class format_desc {
   /// Named formats (README "Formats") and "eXmY" (IEEE encoding, default bias).
   /// Throws std::invalid_argument listing the valid names on failure.
   static format_desc parse(std::string_view name);
+  /// parse, then the modifiers: the format is rebuilt from its E and M (an
+  /// eXmY name is never first built as IEEE, which may not exist where the
+  /// modified format does, e.g. e1m0 finite).
+  ///   auto f = pqt::format_desc::parse("e3m4", {pqt::encoding::fnuz, 5, false});
+  static format_desc parse(std::string_view name, const format_modifiers& mod);
 
   int exponent_bits() const { return f_.e; }
   int mantissa_bits() const { return f_.m; }
@@ -167,6 +181,24 @@ inline format_desc format_desc::parse(std::string_view name) {
                               ", or eXmY (E in 1..8, M in 0..23)");
 }
 
+inline format_desc format_desc::parse(std::string_view name, const format_modifiers& mod) {
+  if (!mod.enc && !mod.bias && !mod.is_unsigned) return parse(name);
+  int e = 0, m = 0, bias = default_bias;
+  encoding enc = encoding::ieee;
+  bool is_signed = true, known = false;
+  for (const auto& n : named_formats())
+    if (n.name == name) {
+      e = n.desc.exponent_bits(), m = n.desc.mantissa_bits(), enc = n.desc.enc();
+      bias = n.desc.bias(), is_signed = n.desc.is_signed(), known = true;
+    }
+  const auto mpos = name.find('m');
+  if (!known && !(name.size() >= 4 && name[0] == 'e' && mpos != std::string_view::npos && mpos > 1 &&
+                  parse_int(name.substr(1, mpos - 1), e) && parse_int(name.substr(mpos + 1), m)))
+    return parse(name);  // throws, listing the valid names
+  if (mod.enc) bias = default_bias;
+  return format_desc(e, m, mod.enc.value_or(enc), mod.bias.value_or(bias), is_signed && !mod.is_unsigned);
+}
+
 inline std::string format_desc::name() const {
   for (const auto& n : named_formats())
     if (n.desc == *this) return n.name;
@@ -175,6 +207,18 @@ inline std::string format_desc::name() const {
   if (f_.bias != detail::default_bias_for(f_.e, f_.enc)) s += " bias " + std::to_string(f_.bias);
   if (!f_.is_signed) s += " unsigned";
   return s;
+}
+
+/// Parse an encoding name ("ieee", "fn", "fnuz", "finite", "scale"); throws
+/// std::invalid_argument listing the valid names.
+inline encoding parse_encoding(std::string_view s) {
+  constexpr encoding all[] = {encoding::ieee, encoding::fn, encoding::fnuz, encoding::finite, encoding::scale};
+  std::string valid;
+  for (encoding e : all) {
+    if (s == to_string(e)) return e;
+    valid += (valid.empty() ? "" : ", ") + std::string(to_string(e));
+  }
+  throw std::invalid_argument("unknown encoding '" + std::string(s) + "'; valid: " + valid);
 }
 
 /// Parse a rounding-mode name ("nearest_even", "rne", "stochastic", ...);

@@ -68,14 +68,11 @@ struct format_options {
 };
 
 pqt::encoding parse_encoding(const std::string& s) {
-  constexpr pqt::encoding all[] = {pqt::encoding::ieee, pqt::encoding::fn, pqt::encoding::fnuz,
-                                   pqt::encoding::finite, pqt::encoding::scale};
-  std::string valid;
-  for (pqt::encoding e : all) {
-    if (s == pqt::to_string(e)) return e;
-    valid += (valid.empty() ? "" : ", ") + std::string(pqt::to_string(e));
+  try {
+    return pqt::parse_encoding(s);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
   }
-  throw usage_error("unknown encoding '" + s + "'; valid: " + valid);
 }
 
 int parse_bias(const std::string& s) {
@@ -110,20 +107,10 @@ format_options parse_format_options(const std::vector<std::string>& args, std::s
   return o;
 }
 
-/// Named format or eXmY, rebuilt from E and M when modified (as the `pqt` tool does).
+/// Named format or eXmY, changed by the options (format_desc::parse, as the `pqt` tool).
 pqt::format_desc make_format(const std::string& name, const format_options& o) {
-  pqt::format_desc base = [&] {
-    try {
-      return pqt::format_desc::parse(name);
-    } catch (const std::invalid_argument& e) {
-      throw usage_error(e.what());
-    }
-  }();
-  if (!o.enc && !o.bias && !o.is_unsigned) return base;
-  const int bias = o.bias ? *o.bias : o.enc ? pqt::default_bias : base.bias();
   try {
-    return pqt::format_desc(base.exponent_bits(), base.mantissa_bits(), o.enc.value_or(base.enc()), bias,
-                            base.is_signed() && !o.is_unsigned);
+    return pqt::format_desc::parse(name, {o.enc, o.bias, o.is_unsigned});
   } catch (const std::invalid_argument& e) {
     throw usage_error(e.what());
   }
