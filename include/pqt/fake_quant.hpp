@@ -23,6 +23,7 @@
 #include "config.hpp"
 #include "convert.hpp"
 #include "detail/bits.hpp"
+#include "detail/tensor_ops.hpp"
 #include "format.hpp"
 #include "minifloat.hpp"
 #include "noise.hpp"
@@ -73,19 +74,8 @@ struct fake_quant_op {
 // Host tensor API
 // =============================================================================
 
-/// How a tensor is scaled before its elements are rounded (README "Tensor API").
-enum class scaling : int {
-  none = 0,    ///< elements rounded as they are
-  tensor = 1,  ///< one float scale s: encode(x * s), dequantized as decode * (1 / s)
-  block = 2,   ///< one scale per block_size contiguous elements (MX: e8m0; NVFP4: ue4m3 + fp32)
-  tile = 3,    ///< one e8m0 scale per tile_rows x tile_cols tile of a row-major rows x cols matrix
-};
-
-/// The block scale of scaling::block / scaling::tile.
-enum class block_scale : int {
-  mx = 0,     ///< OCP MX: an e8m0 power of two X from the block amax by e8m0_rule
-  nvfp4 = 1,  ///< NVIDIA NVFP4: ue4m3 block scale and an fp32 tensor scale (e2m1 elements)
-};
+// scaling, block_scale, noise_kind and delta_mode are in detail/tensor_ops.hpp,
+// with the per-element pieces the CUDA kernels share.
 
 /// Everything a tensor call needs, in one struct (named constructors below).
 ///   pqt::quant_config c = pqt::quant_config::mxfp8();  c.round = pqt::rounding::stochastic;  c.seed = 42;
@@ -177,26 +167,6 @@ inline std::size_t check_config(const char* fn, std::size_t n, const quant_confi
   tensor_fail(fn, "invalid scaling");
 }
 
-/// ORs element i's code into a packed FP4/FP6 stream (pack.hpp's bit order:
-/// element k occupies bits k*bits .. k*bits+bits-1 of the little-endian stream).
-PQT_FORCEINLINE void or_packed_code(std::uint8_t* codes, std::size_t i, std::uint32_t code, int bits) {
-  const std::size_t bit = i * static_cast<std::size_t>(bits);
-  const std::size_t byte = bit >> 3;
-  const unsigned shift = static_cast<unsigned>(bit & 7);
-  const std::uint32_t v = code << shift;  // at most 6 + 7 bits: two bytes
-  codes[byte] = static_cast<std::uint8_t>(codes[byte] | (v & 0xFFu));
-  if ((v >> 8) != 0) codes[byte + 1] = static_cast<std::uint8_t>(codes[byte + 1] | (v >> 8));
-}
-
-PQT_FORCEINLINE std::uint32_t read_packed_code(const std::uint8_t* codes, std::size_t i, int bits) {
-  const std::size_t bit = i * static_cast<std::size_t>(bits);
-  const std::size_t byte = bit >> 3;
-  const unsigned shift = static_cast<unsigned>(bit & 7);
-  std::uint32_t v = codes[byte];
-  if (shift + static_cast<unsigned>(bits) > 8) v |= static_cast<std::uint32_t>(codes[byte + 1]) << 8;
-  return (v >> shift) & ((1u << bits) - 1);
-}
-
 /// One element's rounding: encode v (already scaled) with the mode's random
 /// word(s) for element `index`. Fast path where it applies, else the generic
 /// routine; the same bits either way.
@@ -233,24 +203,8 @@ struct element_coder {
   PQT_FORCEINLINE float decode(std::uint32_t code) const { return fast ? decode_fast(p, code) : decode_facts(p.f, code); }
 };
 
-/// Scaling of one run of elements: v = x * mul (exact for powers of two, see
-/// below), y = decode(code) * back.
-struct run_scale {
-  float mul = 1.0f, back = 1.0f;
-  bool pow2 = false;  ///< mul is a power of two: keep x * mul exact (tiny results)
-};
-
-/// x * mul, where mul = 2^-e is a power of two: exact unless the product is
-/// below 2^-126, where float would round it. Such a product is far below the
-/// smallest subnormal of the element formats MX uses (>= 2^-94 checked by the
-/// caller), so only its sign and its being nonzero matter; 2^-127 with x's sign
-/// stands in for it in every rounding mode (t_K of it is 0 for K <= 32).
-PQT_FORCEINLINE float scale_pow2(float x, float mul) {
-  const float v = x * mul;
-  const std::uint32_t xb = bit_cast<std::uint32_t>(x);
-  const std::uint32_t tiny = (abs_bits(v) < 0x00800000u) & ((xb & 0x7FFFFFFFu) != 0) & ((xb & 0x7FFFFFFFu) < 0x7F800000u);
-  return bit_cast<float>(sel(tiny, (xb & 0x80000000u) | 0x00400000u, bit_cast<std::uint32_t>(v)));
-}
+// run_scale, scale_pow2, scaled_value, unscaled_value, e8m0_run, tensor_run and
+// the NVFP4 quotient are in detail/tensor_ops.hpp (shared with the CUDA kernels).
 
 /// Rounds value(i) for i in [begin, end) (absolute element index
 /// index_base + i) and hands each code to sink(i, code). The per-element
@@ -342,14 +296,6 @@ inline float amax_parallel(const float* x, std::size_t n, int threads) {
   return best > 0x7F800000u ? bit_cast<float>(0x7FC00000u) : bit_cast<float>(best);
 }
 
-/// e8m0 block scale -> run_scale (X = 2^e: mul = 2^-e, back = 2^e). NaN scale
-/// (block amax Inf/NaN) makes every element NaN (OCP).
-inline run_scale e8m0_run(std::uint8_t code) {
-  if (code == 0xFF) return {bit_cast<float>(0x7FC00000u), bit_cast<float>(0x7FC00000u), false};
-  const int e = static_cast<int>(code) - 127;
-  return {exp2f_exact(-e), exp2f_exact(e), true};
-}
-
 inline void check_pow2_range(const char* fn, const quant_config& c) {
   if (c.format.facts().emin_value() < -94)
     tensor_fail(fn, "power-of-two block/tile scaling supports element formats whose smallest value is >= 2^-94 "
@@ -409,10 +355,7 @@ void for_each_run(std::size_t n, const quant_config& c, const quantized& q, Fn&&
   constexpr std::size_t grain = 1 << 14;  // elements per chunk (a multiple of 4)
   if (c.scale == scaling::none || c.scale == scaling::tensor) {
     run_scale sc;
-    if (c.scale == scaling::tensor) {
-      sc.mul = q.tensor_scale;
-      sc.back = 1.0f / q.tensor_scale;
-    }
+    if (c.scale == scaling::tensor) sc = tensor_run(q.tensor_scale);
     parallel_chunks(n, grain, c.threads, [&](std::size_t b, std::size_t e) { fn(b, e, sc, std::size_t{0}); });
     return;
   }
@@ -443,10 +386,9 @@ void encode_run(const element_coder& ec, const quant_config& c, const quantized&
                 std::size_t e, run_scale sc, std::size_t si, Sink&& sink) {
   if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4) {
     // x / (block scale * s_t) in double, rounded once (scale.hpp's NVFP4 rule).
-    const double d = static_cast<double>(decode<fmt::ue4m3>(q.scales[si])) * widen(q.tensor_scale);
+    const double d = nvfp4_divisor(q.scales[si], q.tensor_scale);
     if constexpr (R != rounding::gaussian)
-      round_run<R, O>(ec, [&](std::size_t i) { return d == 0.0 ? widen(x[i]) * 0.0 : widen(x[i]) / d; }, b, e,
-                      c.index_base, sink);
+      round_run<R, O>(ec, [&](std::size_t i) { return nvfp4_scaled(x[i], d); }, b, e, c.index_base, sink);
     return;
   }
   if (sc.pow2) {
@@ -464,7 +406,7 @@ inline float decode_run(const element_coder& ec, const quant_config& c, const qu
                         run_scale sc, std::size_t si) {
   if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
     return nvfp4_decode_element(static_cast<std::uint8_t>(code), q.scales[si], q.tensor_scale);
-  return ec.decode(code) * sc.back;
+  return unscaled_value(ec.decode(code), sc);
 }
 
 }  // namespace detail
@@ -605,18 +547,7 @@ inline void fake_quant(const fp16* x, fp16* out, std::size_t n, const quant_conf
 
 // ---- GaussWS over tensors (DESIGN §5) ---------------------------------------
 
-/// The noise GaussWS adds, in units of Delta.
-enum class noise_kind : int {
-  r = 0,         ///< the GaussWS R in {-3..3} (noise.hpp's table), one word per element
-  gaussian = 1,  ///< sigma * N(0,1), two words per element
-  uniform = 2,   ///< U(-1/2, 1/2) (DiffQ), one word per element
-};
-
-/// How Delta is chosen.
-enum class delta_mode : int {
-  block = 0,    ///< Delta = 2^(floor(log2 amax) + 1 - bits) per block / tile / tensor
-  element = 1,  ///< Delta = ulp of `format` at each element after MX block scaling
-};
+// noise_kind and delta_mode are in detail/tensor_ops.hpp.
 
 /// Configuration of gaussws: out = cast_C(w + noise * Delta), rounded once.
 ///   pqt::gaussws_config g;  g.bits = 6;  g.seed = 1;  g.offset = step;
@@ -635,31 +566,30 @@ struct gaussws_config {
 
 namespace detail {
 
+/// The plain-data part of a gaussws_config (detail/tensor_ops.hpp; the CUDA
+/// kernels take it by value).
+inline gaussws_params make_gaussws_params(const gaussws_config& g) {
+  gaussws_params p;
+  p.noise = g.noise;
+  p.sigma = g.sigma;
+  p.element_delta = g.delta == delta_mode::element;
+  p.bits = g.bits;
+  p.f = g.format.facts();
+  p.emax = g.format.facts().emax();
+  p.max_f = g.format.max();
+  p.seed = g.seed;
+  p.offset = g.offset;
+  return p;
+}
+
 /// The exponent e of Delta = 2^e for a block with amax a (block mode), or the
 /// MX block scale exponent (element mode); INT_MIN: no noise (amax 0 or not finite).
 inline int gaussws_block_exponent(const gaussws_config& g, float a) {
-  const std::uint32_t ab = abs_bits(a);
-  if (ab == 0 || ab >= 0x7F800000u) return std::numeric_limits<int>::min();
-  if (g.delta == delta_mode::element) {
-    const std::uint8_t code = mx_scale(g.format.facts().emax(), g.format.max(), a, e8m0_rounding::floor);
-    return static_cast<int>(code) - 127;
-  }
-  const log2_parts lp = scale_log2_parts(ab);  // floor(log2 amax) from the exponent field
-  return lp.e + 1 - g.bits;
+  return gaussws_exponent(make_gaussws_params(g), a);
 }
 
-/// w + nz rounded once to the carrier (nz = noise * Delta, exact in double).
-template <class Carrier>
-PQT_FORCEINLINE gaussws_result_t<Carrier> gaussws_add(float w, double nz) {
-  const double x = add_round_odd_(widen(w), nz);
-  if constexpr (std::is_same<Carrier, float>::value)
-    return bit_cast<float>(encode<fmt::fp32, rounding::nearest_even, overflow::nonsaturating>(x));
-  else
-    return encode<Carrier, rounding::nearest_even, overflow::nonsaturating>(x);
-}
-
-template <class Carrier, class Out>
-void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config& g) {
+/// Throws std::invalid_argument naming what is wrong with g for n elements.
+inline void check_gaussws_config(const gaussws_config& g, std::size_t n) {
   if (g.bits < 1 || g.bits > 64) tensor_fail("gaussws", "bits must be in 1..64");
   if (g.noise == noise_kind::gaussian && !(g.sigma >= 0 && g.sigma < 1e30f)) tensor_fail("gaussws", "sigma must be finite and >= 0");
   if (g.delta == delta_mode::element && g.scale != scaling::block)
@@ -672,28 +602,23 @@ void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config&
       (g.tile_rows == 0 || g.tile_cols == 0 || g.cols == 0 || g.rows > std::numeric_limits<std::size_t>::max() / g.cols ||
        g.rows * g.cols != n))
     tensor_fail("gaussws", "tile scaling needs tile sizes > 0 and rows * cols == n");
+}
+
+template <class Carrier, class Out>
+void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config& g) {
+  check_gaussws_config(g, n);
   if (n == 0) return;
   if (w == nullptr || out == nullptr) tensor_fail("gaussws", "null pointer");
-  const format_facts ff = g.format.facts();
+  const gaussws_params gp = make_gaussws_params(g);
 
-  // One element: noise from its words, Delta from the run's exponent e.
+  // One element: noise from its words, Delta from the run's exponent e
+  // (gaussws_value, shared with the CUDA kernels).
   auto element = [&](std::size_t i, int e) -> gaussws_result_t<Carrier> {
-    if (e == std::numeric_limits<int>::min()) return gaussws_add<Carrier>(w[i], -0.0);
     const std::uint64_t idx = g.index_base + i;
-    double delta = exp2_exact(e < -1074 ? -1074 : (e > 1023 ? 1023 : e));
-    if (g.delta == delta_mode::element) delta = grid_spacing(ff, static_cast<float>(widen(w[i]) / delta)) * delta;
-    switch (g.noise) {
-      case noise_kind::r: {
-        const int r = gaussws_r(random_word(g.seed, g.offset, idx));
-        return gaussws_add<Carrier>(w[i], -(static_cast<double>(-r) * delta));
-      }
-      case noise_kind::uniform:
-        return gaussws_add<Carrier>(w[i], static_cast<double>(uniform_noise(random_word(g.seed, g.offset, idx))) * delta);
-      default: {
-        const word_pair p = random_words2(g.seed, g.offset, idx);
-        return gaussws_add<Carrier>(w[i], widen(g.sigma * gaussian_noise(p.a, p.b)) * delta);
-      }
-    }
+    if (e == std::numeric_limits<int>::min()) return gaussws_value<Carrier>(gp, w[i], e, 0u, word_pair{0, 0});
+    if (g.noise == noise_kind::gaussian)
+      return gaussws_value<Carrier>(gp, w[i], e, 0u, random_words2(g.seed, g.offset, idx));
+    return gaussws_value<Carrier>(gp, w[i], e, random_word(g.seed, g.offset, idx), word_pair{0, 0});
   };
   auto store = [&](std::size_t i, gaussws_result_t<Carrier> v) {
     if constexpr (std::is_same<Carrier, float>::value) out[i] = v;
@@ -701,7 +626,7 @@ void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config&
   };
 
   if (g.scale == scaling::tensor) {
-    const int e = gaussws_block_exponent(g, amax_parallel(w, n, g.threads));
+    const int e = gaussws_exponent(gp, amax_parallel(w, n, g.threads));
     parallel_chunks(n, 1 << 14, g.threads, [&](std::size_t b, std::size_t end) {
       for (std::size_t i = b; i < end; ++i) store(i, element(i, e));
     });
@@ -712,7 +637,7 @@ void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config&
         const std::size_t end = (b + 1) * bs < n ? (b + 1) * bs : n;
         float a = 0;
         for (std::size_t i = b * bs; i < end; ++i) a = amax_update(a, w[i]);
-        const int e = gaussws_block_exponent(g, a);
+        const int e = gaussws_exponent(gp, a);
         for (std::size_t i = b * bs; i < end; ++i) store(i, element(i, e));
       }
     });
@@ -724,7 +649,7 @@ void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config&
       for (std::size_t r = r0; r < r1; ++r)
         for (std::size_t col = 0; col < g.cols; ++col) {
           const std::size_t t = (r / g.tile_rows) * shape.tiles_across() + col / g.tile_cols;
-          store(r * g.cols + col, element(r * g.cols + col, gaussws_block_exponent(g, amaxes[t])));
+          store(r * g.cols + col, element(r * g.cols + col, gaussws_exponent(gp, amaxes[t])));
         }
     });
   }
