@@ -299,6 +299,15 @@ TEST_CASE("bf16 and fp16 arrays, and bad input is an error") {
   for (std::size_t i = 0; i < x.size(); ++i) xf[i] = static_cast<float>(xb[i]);
   pqt::fake_quant(xf.data(), yf.data(), xf.size(), c);
   for (std::size_t i = 0; i < x.size(); ++i) CHECK(static_cast<float>(yb[i]) == yf[i]);  // FP8 values are bf16 values
+  pqt::quantized qb, qf;  // quantize reads bf16 exactly: the same codes as from the widened floats
+  pqt::quantize(xb.data(), xb.size(), quant_config::mxfp4(), qb);
+  pqt::quantize(xf.data(), xf.size(), quant_config::mxfp4(), qf);
+  CHECK(qb.codes == qf.codes);
+  CHECK(qb.scales == qf.scales);
+  std::vector<pqt::bf16> db(x.size());
+  pqt::dequantize(qb, quant_config::mxfp4(), db.data(), db.size());
+  pqt::dequantize(qf, quant_config::mxfp4(), yf.data(), yf.size());
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(static_cast<float>(db[i]) == yf[i]);
   std::vector<pqt::fp16> xh(8, pqt::fp16(1.3f)), yh(8);
   pqt::fake_quant(xh.data(), yh.data(), 8, c);
   CHECK(static_cast<float>(yh[0]) == 1.25f);

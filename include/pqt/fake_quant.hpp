@@ -275,21 +275,43 @@ void parallel_chunks(std::size_t count, std::size_t grain, int threads, Body&& b
   }
 }
 
+/// An array element as float: float itself, a minifloat (bf16, fp16) decoded
+/// exactly. Every tensor loop reads through this, so float, bf16 and fp16
+/// arrays share one implementation and no widened copy is made.
+template <class T>
+PQT_FORCEINLINE float to_f(const T& v) {
+  if constexpr (std::is_same<T, float>::value)
+    return v;
+  else
+    return static_cast<float>(v);
+}
+
+/// A float result stored as an array element: float as is, a minifloat by
+/// one nearest-even rounding.
+template <class T>
+PQT_FORCEINLINE T from_f(float v) {
+  if constexpr (std::is_same<T, float>::value)
+    return v;
+  else
+    return T(v);
+}
+
 /// amax, parallel; the integer max on magnitude bits is exact and order-free.
-inline float amax_parallel(const float* x, std::size_t n, int threads) {
+template <class T>
+float amax_parallel(const T* x, std::size_t n, int threads) {
   std::uint32_t best = 0;
 #if defined(_OPENMP)
   const long long nn = static_cast<long long>(n);
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for reduction(max : best) schedule(static) num_threads(nt) if (threads != 1 && n > 65536)
   for (long long i = 0; i < nn; ++i) {
-    const std::uint32_t a = abs_bits(x[i]);
+    const std::uint32_t a = abs_bits(to_f(x[i]));
     best = a > best ? a : best;
   }
 #else
   (void)threads;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t a = abs_bits(x[i]);
+    const std::uint32_t a = abs_bits(to_f(x[i]));
     best = a > best ? a : best;
   }
 #endif
@@ -303,8 +325,9 @@ inline void check_pow2_range(const char* fn, const quant_config& c) {
 }
 
 /// Computes the scales of x under c into q (scales, tensor_scale).
-inline void compute_scales(const char* fn, const float* x, std::size_t n, const quant_config& c, std::size_t nscales,
-                           quantized& q) {
+template <class T>
+void compute_scales(const char* fn, const T* x, std::size_t n, const quant_config& c, std::size_t nscales,
+                    quantized& q) {
   q.tensor_scale = 1.0f;
   q.scales.resize(nscales);
   const format_facts f = c.format.facts();
@@ -321,7 +344,7 @@ inline void compute_scales(const char* fn, const float* x, std::size_t n, const 
         for (std::size_t b = b0; b < b1; ++b) {
           const std::size_t e = (b + 1) * c.block_size < n ? (b + 1) * c.block_size : n;
           float a = 0;
-          for (std::size_t i = b * c.block_size; i < e; ++i) a = amax_update(a, x[i]);
+          for (std::size_t i = b * c.block_size; i < e; ++i) a = amax_update(a, to_f(x[i]));
           q.scales[b] = nvfp4_block_scale(a, st);
         }
       });
@@ -332,7 +355,7 @@ inline void compute_scales(const char* fn, const float* x, std::size_t n, const 
       for (std::size_t b = b0; b < b1; ++b) {
         const std::size_t e = (b + 1) * c.block_size < n ? (b + 1) * c.block_size : n;
         float a = 0;
-        for (std::size_t i = b * c.block_size; i < e; ++i) a = amax_update(a, x[i]);
+        for (std::size_t i = b * c.block_size; i < e; ++i) a = amax_update(a, to_f(x[i]));
         q.scales[b] = mx_scale(f.emax(), max_f, a, c.e8m0_rule);
       }
     });
@@ -341,9 +364,15 @@ inline void compute_scales(const char* fn, const float* x, std::size_t n, const 
   if (c.scale == scaling::tile) {
     check_pow2_range(fn, c);
     const tile_shape shape{c.rows, c.cols, c.tile_rows, c.tile_cols};
-    std::vector<float> amaxes(nscales);  // once per call, outside the element loops
-    tile_amax(x, shape, amaxes.data());
-    for (std::size_t t = 0; t < nscales; ++t) q.scales[t] = mx_scale(f.emax(), max_f, amaxes[t], c.e8m0_rule);
+    parallel_chunks(nscales, 1, c.threads, [&](std::size_t t0, std::size_t t1) {
+      for (std::size_t t = t0; t < t1; ++t) {
+        const tile_rect r = shape.tile(t);
+        float a = 0;
+        for (std::size_t row = r.row; row < r.row + r.rows; ++row)
+          for (std::size_t col = r.col; col < r.col + r.cols; ++col) a = amax_update(a, to_f(x[row * c.cols + col]));
+        q.scales[t] = mx_scale(f.emax(), max_f, a, c.e8m0_rule);
+      }
+    });
   }
 }
 
@@ -381,22 +410,22 @@ void for_each_run(std::size_t n, const quant_config& c, const quantized& q, Fn&&
 
 /// Rounds the elements of one run and hands each code to sink(i, code): the
 /// one place that knows how each scaling turns x into the value encoded.
-template <rounding R, overflow O, class Sink>
-void encode_run(const element_coder& ec, const quant_config& c, const quantized& q, const float* x, std::size_t b,
+template <rounding R, overflow O, class T, class Sink>
+void encode_run(const element_coder& ec, const quant_config& c, const quantized& q, const T* x, std::size_t b,
                 std::size_t e, run_scale sc, std::size_t si, Sink&& sink) {
   if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4) {
     // x / (block scale * s_t) in double, rounded once (scale.hpp's NVFP4 rule).
     const double d = nvfp4_divisor(q.scales[si], q.tensor_scale);
     if constexpr (R != rounding::gaussian)
-      round_run<R, O>(ec, [&](std::size_t i) { return nvfp4_scaled(x[i], d); }, b, e, c.index_base, sink);
+      round_run<R, O>(ec, [&](std::size_t i) { return nvfp4_scaled(to_f(x[i]), d); }, b, e, c.index_base, sink);
     return;
   }
   if (sc.pow2) {
-    round_run<R, O>(ec, [&](std::size_t i) { return scale_pow2(x[i], sc.mul); }, b, e, c.index_base, sink);
+    round_run<R, O>(ec, [&](std::size_t i) { return scale_pow2(to_f(x[i]), sc.mul); }, b, e, c.index_base, sink);
   } else if (c.scale == scaling::tensor) {
-    round_run<R, O>(ec, [&](std::size_t i) { return x[i] * sc.mul; }, b, e, c.index_base, sink);
+    round_run<R, O>(ec, [&](std::size_t i) { return to_f(x[i]) * sc.mul; }, b, e, c.index_base, sink);
   } else {  // no scaling, or a NaN block scale (mul NaN: every element NaN)
-    round_run<R, O>(ec, [&](std::size_t i) { return x[i] * sc.mul; }, b, e, c.index_base, sink);
+    round_run<R, O>(ec, [&](std::size_t i) { return to_f(x[i]) * sc.mul; }, b, e, c.index_base, sink);
   }
 }
 
@@ -424,32 +453,52 @@ inline std::size_t scale_count(std::size_t n, const quant_config& cfg) {
   return detail::check_config("scale_count", n, cfg);
 }
 
-/// out[i] = x[i] rounded to cfg's format under its scaling and mode, as float
-/// (= dequantize(quantize(x))). out may alias x. No allocation, except 4 bytes
-/// per tile for tile scaling.
-///   pqt::fake_quant(w.data(), w.data(), w.size(), pqt::quant_config::mxfp8());
-inline void fake_quant(const float* x, float* out, std::size_t n, const quant_config& cfg) {
-  const std::size_t nscales = detail::check_config("fake_quant", n, cfg);
+namespace detail {
+
+template <class T>
+void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg) {
+  const std::size_t nscales = check_config("fake_quant", n, cfg);
   if (n == 0) return;
-  if (x == nullptr || out == nullptr) detail::tensor_fail("fake_quant", "null pointer");
+  if (x == nullptr || out == nullptr) tensor_fail("fake_quant", "null pointer");
   quantized q;  // only its scales are used (none without block/tile scaling)
-  detail::compute_scales("fake_quant", x, n, cfg, nscales, q);
-  const detail::element_coder ec(cfg);
-  detail::dispatch_mode(cfg.round, cfg.over, [&](auto rt, auto ot) {
+  compute_scales("fake_quant", x, n, cfg, nscales, q);
+  const element_coder ec(cfg);
+  dispatch_mode(cfg.round, cfg.over, [&](auto rt, auto ot) {
     constexpr rounding R = decltype(rt)::value;
     constexpr overflow O = decltype(ot)::value;
-    detail::for_each_run(n, cfg, q, [&](std::size_t b, std::size_t e, detail::run_scale sc, std::size_t si) {
-      detail::encode_run<R, O>(ec, cfg, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code) {
-        out[i] = detail::decode_run(ec, cfg, q, code, sc, si);
+    for_each_run(n, cfg, q, [&](std::size_t b, std::size_t e, run_scale sc, std::size_t si) {
+      encode_run<R, O>(ec, cfg, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code) {
+        out[i] = from_f<T>(decode_run(ec, cfg, q, code, sc, si));
       });
     });
   });
 }
 
-/// Codes and scales of x under cfg (README "Tensor API" for the layout).
-/// Reuses q's capacity: no allocation once q has held a tensor this size.
+}  // namespace detail
+
+/// out[i] = x[i] rounded to cfg's format under its scaling and mode (=
+/// dequantize(quantize(x))), over float, bf16 or fp16 arrays (bf16/fp16 read
+/// exactly; the result stored with one nearest-even rounding, exact whenever
+/// the format's values are bf16/fp16 values, e.g. FP8 into bf16). out may alias
+/// x. The only allocation is the block/tile scales (one byte each).
+///   pqt::fake_quant(w.data(), w.data(), w.size(), pqt::quant_config::mxfp8());
+inline void fake_quant(const float* x, float* out, std::size_t n, const quant_config& cfg) {
+  detail::fake_quant_impl(x, out, n, cfg);
+}
+inline void fake_quant(const bf16* x, bf16* out, std::size_t n, const quant_config& cfg) {
+  detail::fake_quant_impl(x, out, n, cfg);
+}
+inline void fake_quant(const fp16* x, fp16* out, std::size_t n, const quant_config& cfg) {
+  detail::fake_quant_impl(x, out, n, cfg);
+}
+
+/// Codes and scales of x (float, bf16 or fp16) under cfg (README "Tensor
+/// API" for the layout). Reuses q's capacity: no allocation once q has held a
+/// tensor this size.
 ///   pqt::quantized q;  pqt::quantize(x, n, pqt::quant_config::mxfp4(), q);
-inline void quantize(const float* x, std::size_t n, const quant_config& cfg, quantized& q) {
+template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
+                                        std::is_same<T, fp16>::value, int> = 0>
+void quantize(const T* x, std::size_t n, const quant_config& cfg, quantized& q) {
   const std::size_t nscales = detail::check_config("quantize", n, cfg);
   q.n = n;
   q.codes.assign(code_bytes(n, cfg), 0);
@@ -486,8 +535,11 @@ inline void quantize(const float* x, std::size_t n, const quant_config& cfg, qua
   });
 }
 
-/// Values of q's codes under cfg (the config quantize used): out[0..q.n).
-inline void dequantize(const quantized& q, const quant_config& cfg, float* out, std::size_t n) {
+/// Values of q's codes under cfg (the config quantize used): out[0..q.n), as
+/// float, bf16 or fp16 (one nearest-even rounding for the latter two).
+template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
+                                        std::is_same<T, fp16>::value, int> = 0>
+void dequantize(const quantized& q, const quant_config& cfg, T* out, std::size_t n) {
   const std::size_t nscales = detail::check_config("dequantize", q.n, cfg);
   if (n != q.n) detail::tensor_fail("dequantize", "n differs from the quantized tensor's");
   if (q.codes.size() != code_bytes(q.n, cfg) || q.scales.size() != nscales)
@@ -507,43 +559,17 @@ inline void dequantize(const quantized& q, const quant_config& cfg, float* out, 
           code |= static_cast<std::uint32_t>(codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)])
                   << (8 * k);
       }
-      out[i] = detail::decode_run(ec, cfg, q, code, sc, si);
+      out[i] = detail::from_f<T>(detail::decode_run(ec, cfg, q, code, sc, si));
     }
   });
 }
 
 /// amax of x (max |x|; NaN if any element is NaN), on OpenMP threads.
-inline float amax(const float* x, std::size_t n, int threads) {
+template <class T>
+float amax(const T* x, std::size_t n, int threads) {
   if (n != 0 && x == nullptr) detail::tensor_fail("amax", "null pointer");
   return detail::amax_parallel(x, n, threads);
 }
-
-// ---- bf16 / fp16 arrays ---------------------------------------------------------
-
-namespace detail {
-/// Widens a minifloat array chunk by chunk through a stack buffer, runs
-/// fake_quant on each chunk with index_base advanced, and narrows back (RNE).
-/// Scaling needs the whole tensor, so it widens the scales' inputs first.
-template <class T>
-void fake_quant_narrow(const T* x, T* out, std::size_t n, const quant_config& cfg) {
-  if (n != 0 && (x == nullptr || out == nullptr)) tensor_fail("fake_quant", "null pointer");
-  std::vector<float> buf(n);  // one widening pass; the element loops stay in float
-  for (std::size_t i = 0; i < n; ++i) buf[i] = static_cast<float>(x[i]);
-  fake_quant(buf.data(), buf.data(), n, cfg);
-  for (std::size_t i = 0; i < n; ++i) out[i] = T(buf[i]);
-}
-}  // namespace detail
-
-/// fake_quant over bf16 / fp16 arrays: widened to float (exact), rounded, and
-/// the result narrowed back with one nearest-even rounding (exact whenever the
-/// target format's values are bf16/fp16 values, e.g. FP8 into bf16).
-inline void fake_quant(const bf16* x, bf16* out, std::size_t n, const quant_config& cfg) {
-  detail::fake_quant_narrow(x, out, n, cfg);
-}
-inline void fake_quant(const fp16* x, fp16* out, std::size_t n, const quant_config& cfg) {
-  detail::fake_quant_narrow(x, out, n, cfg);
-}
-
 
 // ---- GaussWS over tensors (DESIGN §5) ---------------------------------------
 
