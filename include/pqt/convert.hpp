@@ -191,6 +191,16 @@ struct fast_params {
   float scale_up1, scale_up2;    // 2^(M - emin) in two factors
   std::uint32_t sub_limit;       // decode: codes below are integer * 2^(emin - M)
   float sub_scale;               // 2^(emin - M)
+  // The format's facts as plain fields: a run-time format reads these in the
+  // element loops instead of recomputing them per element.
+  std::uint32_t max_mag, sign_mask, nan_code, inf_code, mag_all_ones, mant_all_ones, exp_all_ones;
+  int sign_shift;
+  bool has_inf, has_nan, has_negative_zero, is_signed, finite, ieee, fn, fnuz;
+  // The same as 0/1 words and codes for branch-free selects (loop-invariant
+  // conditions written as ternaries stop gcc from vectorising the loop).
+  std::uint32_t special;    // overflow result when not clamped: Inf, else NaN, else max
+  std::uint32_t nan_out;    // result for a NaN input: NaN, else +max
+  std::uint32_t has_nan_u, has_negzero_u, unsigned_u, finite_u, ieee_u, fn_u, fnuz_u, signed_u;
 };
 
 /// Whether the fast paths apply to a format: 1 <= M <= 22, emin >= -127, not
@@ -218,7 +228,33 @@ PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
           exp2f_exact(up_total > 127 ? 127 : up_total),
           exp2f_exact(up_total > 127 ? up_total - 127 : 0),
           float_range ? 0u : (f.emin() < -126 ? 2u : 1u) << f.m,
-          exp2f_exact(f.emin() - f.m)};
+          exp2f_exact(f.emin() - f.m),
+          f.max_mag_code(),
+          f.sign_mask(),
+          f.nan_code(),
+          f.inf_code(),
+          f.mag_all_ones(),
+          f.mant_all_ones(),
+          f.exp_all_ones(),
+          f.e + f.m,
+          f.has_inf(),
+          f.has_nan(),
+          f.has_negative_zero(),
+          f.is_signed,
+          f.enc == encoding::finite,
+          f.enc == encoding::ieee,
+          f.enc == encoding::fn,
+          f.enc == encoding::fnuz,
+          f.has_inf() ? f.inf_code() : f.has_nan() ? f.nan_code() : f.max_mag_code(),
+          f.has_nan() ? f.nan_code() : f.max_mag_code(),
+          f.has_nan() ? 1u : 0u,
+          f.has_negative_zero() ? 1u : 0u,
+          f.is_signed ? 0u : 1u,
+          f.enc == encoding::finite ? 1u : 0u,
+          f.enc == encoding::ieee ? 1u : 0u,
+          f.enc == encoding::fn ? 1u : 0u,
+          f.enc == encoding::fnuz ? 1u : 0u,
+          f.is_signed ? 1u : 0u};
 }
 
 /// Fast path for float input, host only: the same results as encode_float
@@ -235,7 +271,6 @@ PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
 template <rounding R, overflow O>
 PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_params& p, float x, std::uint32_t rbits,
                                                                  int k) noexcept {
-  const format_facts& f = p.f;
   // Flags are 0/1 integers combined with & and | (not && and ||): gcc only
   // if-converts, and so vectorises, straight-line selects.
   const std::uint32_t b = bit_cast<std::uint32_t>(x);
@@ -274,20 +309,22 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
   }
   std::uint32_t mag = lo + up;
 
-  // Overflow, Inf, NaN, zero and sign, each a select on per-format constants.
-  const std::uint32_t ovf_pos = overflow_code(f, R, O, false);
-  const std::uint32_t ovf_neg = overflow_code(f, R, O, true);
-  const std::uint32_t inf_out = (O == overflow::saturate || f.enc == encoding::finite || (!f.has_inf() && !f.has_nan()))
-                                    ? f.max_mag_code() : f.has_inf() ? f.inf_code() : f.nan_code();
-  const std::uint32_t nan_out = f.has_nan() ? f.nan_code() : f.max_mag_code();
-  mag = sel(mag > f.max_mag_code(), sel(neg, ovf_neg, ovf_pos), mag);
+  // Overflow, Inf, NaN, zero and sign, each a select on per-format constants
+  // (overflow_code's rule, on p's fields).
+  constexpr bool sat_o = O == overflow::saturate;
+  constexpr bool clamp_pos = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::downward;
+  constexpr bool clamp_neg = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::upward;
+  const std::uint32_t ovf_pos = sel(clamp_pos | p.finite_u, p.max_mag, p.special);
+  const std::uint32_t ovf_neg = sel(clamp_neg | p.finite_u, p.max_mag, p.special);
+  const std::uint32_t inf_out = sel(sat_o | p.finite_u, p.max_mag, p.special);
+  const std::uint32_t nan_out = p.nan_out;
+  mag = sel(mag > p.max_mag, sel(neg, ovf_neg, ovf_pos), mag);
   mag = sel(a == 0x7F800000u, inf_out, mag);
   // The sign goes on everything but NaN and, without -0, zero.
-  const std::uint32_t keep_sign =
-      neg & (f.has_nan() ? mag != f.nan_code() : 1u) & (f.has_negative_zero() ? 1u : mag != 0);
-  std::uint32_t code = mag | (f.sign_mask() & (0u - keep_sign));
-  const std::uint32_t neg_out = (O == overflow::saturate || !f.has_nan()) ? 0u : f.nan_code();
-  code = sel(neg & (a != 0) & (f.is_signed ? 0u : 1u), neg_out, code);  // unsigned formats
+  const std::uint32_t keep_sign = neg & ((mag != p.nan_code) | (p.has_nan_u ^ 1u)) & (p.has_negzero_u | (mag != 0));
+  std::uint32_t code = mag | (p.sign_mask & (0u - keep_sign));
+  const std::uint32_t neg_out = sat_o ? 0u : p.nan_code & (0u - p.has_nan_u);  // nan_code is 0 without NaN anyway
+  code = sel(neg & (a != 0) & p.unsigned_u, neg_out, code);  // unsigned formats
   return sel(a > 0x7F800000u, nan_out, code);
 }
 
@@ -299,20 +336,18 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
 /// (needs IEEE subnormals, like encode_float_fast). E8 formats with bias 127
 /// share float's exponent field, so a shift alone maps every finite code.
 PQT_HD PQT_FORCEINLINE constexpr float decode_fast(const fast_params& p, std::uint32_t code) noexcept {
-  const format_facts& f = p.f;
-  const std::uint32_t mag = code & f.mag_all_ones();
-  const std::uint32_t neg = f.is_signed ? (code >> (f.e + f.m)) & 1u : 0u;
-  const std::uint32_t ef = mag >> f.m;
-  std::uint32_t bits = (mag << p.s) + (p.rebias << (23 - f.m));
+  const std::uint32_t mag = code & p.mag_all_ones;
+  const std::uint32_t neg = (code >> p.sign_shift) & p.signed_u;
+  const std::uint32_t ef = mag >> (23 - p.s);
+  std::uint32_t bits = (mag << p.s) + (p.rebias << p.s);
   const std::uint32_t sub = bit_cast<std::uint32_t>(static_cast<float>(mag) * p.sub_scale);
   bits = sel(mag < p.sub_limit, sub, bits);
-  if (f.enc == encoding::ieee) {  // top exponent: Inf or NaN
-    const std::uint32_t top = ef == f.exp_all_ones();
-    bits = sel(top, sel((mag & f.mant_all_ones()) != 0, 0x7FC00000u, 0x7F800000u), bits);
-  }
+  // ieee: the top exponent is Inf or NaN.
+  const std::uint32_t top = p.ieee_u & (ef == p.exp_all_ones);
+  bits = sel(top, sel((mag & p.mant_all_ones) != 0, 0x7FC00000u, 0x7F800000u), bits);
   bits |= neg << 31;
-  if (f.enc == encoding::fn) bits = sel(mag == f.mag_all_ones(), 0x7FC00000u, bits);
-  if (f.enc == encoding::fnuz) bits = sel(code == f.nan_code(), 0x7FC00000u, bits);
+  bits = sel(p.fn_u & (mag == p.mag_all_ones), 0x7FC00000u, bits);     // fn: S.1..1.1..1
+  bits = sel(p.fnuz_u & (code == p.nan_code), 0x7FC00000u, bits);      // fnuz: the "-0" code
   return bit_cast<float>(bits);
 }
 

@@ -187,12 +187,16 @@ struct element_coder {
         k(c.random_bits), sigma(c.sigma), seed(c.seed), offset(c.offset) {
   }
 
-  template <rounding R, overflow O>
+  // Fast is decided once per run (encode_run), not per element, so the
+  // element loops have no branch and vectorise.
+  template <rounding R, overflow O, bool Fast>
   PQT_FORCEINLINE std::uint32_t encode(float v, std::uint32_t word) const {
-    if (fast) return encode_float_fast<R, O>(p, v, word, k);
-    return encode_float(p.f, v, R, O, word, k);
+    if constexpr (Fast)
+      return encode_float_fast<R, O>(p, v, word, k);
+    else
+      return encode_float(p.f, v, R, O, word, k);
   }
-  template <rounding R, overflow O>
+  template <rounding R, overflow O, bool Fast>
   PQT_FORCEINLINE std::uint32_t encode(double v, std::uint32_t word) const {
     return encode_double(p.f, v, R, O, word, k);
   }
@@ -200,7 +204,13 @@ struct element_coder {
   std::uint32_t encode_gaussian(float v, std::uint64_t index) const {
     return gaussian_round_facts(p.f, v, sigma, random_words2(seed, offset, index), O);
   }
-  PQT_FORCEINLINE float decode(std::uint32_t code) const { return fast ? decode_fast(p, code) : decode_facts(p.f, code); }
+  template <bool Fast>
+  PQT_FORCEINLINE float decode(std::uint32_t code) const {
+    if constexpr (Fast)
+      return decode_fast(p, code);
+    else
+      return decode_facts(p.f, code);
+  }
 };
 
 // run_scale, scale_pow2, scaled_value, unscaled_value, e8m0_run, tensor_run and
@@ -209,22 +219,25 @@ struct element_coder {
 /// Rounds value(i) for i in [begin, end) (absolute element index
 /// index_base + i) and hands each code to sink(i, code). The per-element
 /// random words come from aligned groups of four (one Philox call each).
-template <rounding R, overflow O, class Value, class Sink>
-void round_run(const element_coder& ec, Value&& value, std::size_t begin, std::size_t end, std::uint64_t index_base,
-               Sink&& sink) {
+template <rounding R, overflow O, bool Fast, class Value, class Sink>
+void round_run(const element_coder& ec_in, Value&& value, std::size_t begin, std::size_t end,
+               std::uint64_t index_base, Sink&& sink) {
+  // A local copy: the output stores cannot alias it, so its fields stay in
+  // registers and the loop vectorises.
+  const element_coder ec = ec_in;
   if constexpr (R == rounding::gaussian) {
     for (std::size_t i = begin; i < end; ++i) sink(i, ec.encode_gaussian<R, O>(value(i), index_base + i));
   } else if constexpr (R == rounding::stochastic) {
     std::size_t i = begin;
     for (; i < end && ((index_base + i) & 3) != 0; ++i)
-      sink(i, ec.encode<R, O>(value(i), random_word(ec.seed, ec.offset, index_base + i)));
+      sink(i, ec.encode<R, O, Fast>(value(i), random_word(ec.seed, ec.offset, index_base + i)));
     for (; i + 4 <= end; i += 4) {
       const u32x4 w = random_block4(ec.seed, ec.offset, (index_base + i) >> 2);
-      PQT_UNROLL for (int j = 0; j < 4; ++j) sink(i + j, ec.encode<R, O>(value(i + j), w[j]));
+      PQT_UNROLL for (int j = 0; j < 4; ++j) sink(i + j, ec.encode<R, O, Fast>(value(i + j), w[j]));
     }
-    for (; i < end; ++i) sink(i, ec.encode<R, O>(value(i), random_word(ec.seed, ec.offset, index_base + i)));
+    for (; i < end; ++i) sink(i, ec.encode<R, O, Fast>(value(i), random_word(ec.seed, ec.offset, index_base + i)));
   } else {
-    for (std::size_t i = begin; i < end; ++i) sink(i, ec.encode<R, O>(value(i), 0u));
+    for (std::size_t i = begin; i < end; ++i) sink(i, ec.encode<R, O, Fast>(value(i), 0u));
   }
 }
 
@@ -408,34 +421,50 @@ void for_each_run(std::size_t n, const quant_config& c, const quantized& q, Fn&&
   });
 }
 
-/// Rounds the elements of one run and hands each code to sink(i, code): the
-/// one place that knows how each scaling turns x into the value encoded.
+/// Rounds the elements of one run and hands each code to
+/// sink(i, code, fast, nvfp4) (fast, nvfp4: std::integral_constant<bool>
+/// tags, so a sink can decode without a per-element branch): the one place
+/// that knows how each scaling turns x into the value encoded.
 template <rounding R, overflow O, class T, class Sink>
 void encode_run(const element_coder& ec, const quant_config& c, const quantized& q, const T* x, std::size_t b,
                 std::size_t e, run_scale sc, std::size_t si, Sink&& sink) {
+  using yes = std::true_type;
+  using no = std::false_type;
   if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4) {
     // x / (block scale * s_t) in double, rounded once (scale.hpp's NVFP4 rule).
     const double d = nvfp4_divisor(q.scales[si], q.tensor_scale);
     if constexpr (R != rounding::gaussian)
-      round_run<R, O>(ec, [&](std::size_t i) { return nvfp4_scaled(to_f(x[i]), d); }, b, e, c.index_base, sink);
+      round_run<R, O, false>(
+          ec, [&](std::size_t i) { return nvfp4_scaled(to_f(x[i]), d); }, b, e, c.index_base,
+          [&](std::size_t i, std::uint32_t code) { sink(i, code, no{}, yes{}); });
     return;
   }
-  if (sc.pow2) {
-    round_run<R, O>(ec, [&](std::size_t i) { return scale_pow2(to_f(x[i]), sc.mul); }, b, e, c.index_base, sink);
-  } else if (c.scale == scaling::tensor) {
-    round_run<R, O>(ec, [&](std::size_t i) { return to_f(x[i]) * sc.mul; }, b, e, c.index_base, sink);
-  } else {  // no scaling, or a NaN block scale (mul NaN: every element NaN)
-    round_run<R, O>(ec, [&](std::size_t i) { return to_f(x[i]) * sc.mul; }, b, e, c.index_base, sink);
-  }
+  auto run = [&](auto fast) {
+    constexpr bool F = decltype(fast)::value;
+    auto out = [&](std::size_t i, std::uint32_t code) { sink(i, code, fast, no{}); };
+    if (sc.pow2)
+      round_run<R, O, F>(ec, [&](std::size_t i) { return scale_pow2(to_f(x[i]), sc.mul); }, b, e, c.index_base, out);
+    else if (c.scale == scaling::none && sc.mul == 1.0f)
+      round_run<R, O, F>(ec, [&](std::size_t i) { return to_f(x[i]); }, b, e, c.index_base, out);
+    else  // tensor scaling, or a NaN block scale (mul NaN: every element NaN)
+      round_run<R, O, F>(ec, [&](std::size_t i) { return to_f(x[i]) * sc.mul; }, b, e, c.index_base, out);
+  };
+  if (ec.fast)
+    run(yes{});
+  else
+    run(no{});
 }
 
 /// The value of a code under a run's scale: decode * back (exact for powers
-/// of two; tensor scaling multiplies by 1/s in float, as Transformer Engine).
-inline float decode_run(const element_coder& ec, const quant_config& c, const quantized& q, std::uint32_t code,
-                        run_scale sc, std::size_t si) {
-  if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
+/// of two; tensor scaling multiplies by 1/s in float, as Transformer Engine);
+/// NVFP4: code * block * s_t.
+template <bool Fast, bool Nvfp4>
+PQT_FORCEINLINE float decode_run(const element_coder& ec, const quantized& q, std::uint32_t code, run_scale sc,
+                                 std::size_t si) {
+  if constexpr (Nvfp4)
     return nvfp4_decode_element(static_cast<std::uint8_t>(code), q.scales[si], q.tensor_scale);
-  return unscaled_value(ec.decode(code), sc);
+  else
+    return unscaled_value(ec.decode<Fast>(code), sc);
 }
 
 }  // namespace detail
@@ -467,8 +496,9 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
     constexpr rounding R = decltype(rt)::value;
     constexpr overflow O = decltype(ot)::value;
     for_each_run(n, cfg, q, [&](std::size_t b, std::size_t e, run_scale sc, std::size_t si) {
-      encode_run<R, O>(ec, cfg, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code) {
-        out[i] = from_f<T>(decode_run(ec, cfg, q, code, sc, si));
+      const element_coder lec = ec;  // local: stores to out cannot alias it (vectorisation)
+      encode_run<R, O>(lec, cfg, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code, auto fast, auto nvfp4) {
+        out[i] = from_f<T>(decode_run<decltype(fast)::value, decltype(nvfp4)::value>(lec, q, code, sc, si));
       });
     });
   });
@@ -521,7 +551,7 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, quantized& q) 
     constexpr rounding R = decltype(rt)::value;
     constexpr overflow O = decltype(ot)::value;
     detail::for_each_run(n, c, q, [&](std::size_t b, std::size_t e, detail::run_scale sc, std::size_t si) {
-      detail::encode_run<R, O>(ec, c, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code) {
+      detail::encode_run<R, O>(ec, c, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code, auto, auto) {
         if (bits == 4) {  // element i's nibble; runs may share a byte, so OR in (bytes start zeroed)
           detail::or_packed_code(codes, i, code, 4);
         } else if (bits == 6) {
@@ -549,18 +579,24 @@ void dequantize(const quantized& q, const quant_config& cfg, T* out, std::size_t
   const detail::element_coder ec(cfg);
   const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
   const std::uint8_t* codes = q.codes.data();
+  const bool nvfp4 = cfg.scale == scaling::block && cfg.block_kind == block_scale::nvfp4;
   detail::for_each_run(n, cfg, q, [&](std::size_t b, std::size_t e, detail::run_scale sc, std::size_t si) {
-    for (std::size_t i = b; i < e; ++i) {
-      std::uint32_t code = 0;
-      if (bits == 4 || bits == 6) {
-        code = detail::read_packed_code(codes, i, bits);
-      } else {
-        for (int k = 0; k < bytes; ++k)
-          code |= static_cast<std::uint32_t>(codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)])
-                  << (8 * k);
+    auto run = [&](auto fast, auto nv) {
+      for (std::size_t i = b; i < e; ++i) {
+        std::uint32_t code = 0;
+        if (bits == 4 || bits == 6) {
+          code = detail::read_packed_code(codes, i, bits);
+        } else {
+          for (int k = 0; k < bytes; ++k)
+            code |= static_cast<std::uint32_t>(codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)])
+                    << (8 * k);
+        }
+        out[i] = detail::from_f<T>(detail::decode_run<decltype(fast)::value, decltype(nv)::value>(ec, q, code, sc, si));
       }
-      out[i] = detail::from_f<T>(detail::decode_run(ec, cfg, q, code, sc, si));
-    }
+    };
+    if (nvfp4) run(std::false_type{}, std::true_type{});
+    else if (ec.fast) run(std::true_type{}, std::false_type{});
+    else run(std::false_type{}, std::false_type{});
   });
 }
 
