@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <pqt/convert.hpp>
+#include <pqt/fake_quant.hpp>
 #include <pqt/minifloat.hpp>
 
 namespace {
@@ -46,6 +47,22 @@ __global__ void kernel(const float* in, const std::uint32_t* rnd, std::uint32_t*
     element<F>(in[i], rnd[i], out + static_cast<std::size_t>(i) * modes_per_input);
 }
 
+/// The random-bit functors (stochastic, gaussian) of random.hpp/fake_quant.hpp:
+/// element i of a call with (seed, offset) on the device == on the host.
+template <class F>
+__host__ __device__ void functors(float x, std::uint64_t i, std::uint32_t* out) {
+  out[0] = pqt::quantize_op<F, rounding::stochastic, overflow::saturate>{0x5EED, 7}(x, i);
+  out[1] = pqt::quantize_op<F, rounding::stochastic, overflow::nonsaturating, 5>{0x5EED, 7}(x, i);
+  out[2] = pqt::quantize_op<F, rounding::gaussian, overflow::saturate>{0x5EED, 7, 0.5f}(x, i);
+  out[3] = pqt::detail::bit_cast<std::uint32_t>(pqt::fake_quant_op<F, rounding::gaussian>{1, 2, 1.0f}(x, i));
+}
+
+template <class F>
+__global__ void functor_kernel(const float* in, std::uint32_t* out, int n) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    functors<F>(in[i], static_cast<std::uint64_t>(i), out + 4 * static_cast<std::size_t>(i));
+}
+
 #define CUDA_OK(call) REQUIRE_MESSAGE((call) == cudaSuccess, #call)
 
 template <class F>
@@ -76,6 +93,25 @@ void compare(const char* name, const std::vector<float>& in, const std::vector<s
   }
   MESSAGE(name << ": " << host.size() << " results compared");
   CHECK(bad == 0);
+
+  // The functors with Philox words.
+  std::vector<std::uint32_t> fh(in.size() * 4), fd(fh.size());
+  for (int i = 0; i < n; ++i) functors<F>(in[i], static_cast<std::uint64_t>(i), fh.data() + 4 * static_cast<std::size_t>(i));
+  CUDA_OK(cudaMalloc(&d_in, in.size() * sizeof(float)));
+  CUDA_OK(cudaMalloc(&d_out, fd.size() * sizeof(std::uint32_t)));
+  CUDA_OK(cudaMemcpy(d_in, in.data(), in.size() * sizeof(float), cudaMemcpyHostToDevice));
+  functor_kernel<F><<<256, 256>>>(d_in, d_out, n);
+  CUDA_OK(cudaGetLastError());
+  CUDA_OK(cudaMemcpy(fd.data(), d_out, fd.size() * sizeof(std::uint32_t), cudaMemcpyDeviceToHost));
+  cudaFree(d_in);
+  cudaFree(d_out);
+  std::size_t fbad = 0;
+  for (std::size_t j = 0; j < fh.size(); ++j) {
+    const bool both_nan = j % 4 == 3 && (fh[j] & 0x7FFFFFFFu) > 0x7F800000u && (fd[j] & 0x7FFFFFFFu) > 0x7F800000u;
+    fbad += fh[j] != fd[j] && !both_nan;
+  }
+  MESSAGE(name << ": " << fh.size() << " functor results compared");
+  CHECK(fbad == 0);
 }
 
 }  // namespace
