@@ -219,8 +219,15 @@ struct element_coder {
 /// Rounds value(i) for i in [begin, end) (absolute element index
 /// index_base + i) and hands each code to sink(i, code). The per-element
 /// random words come from aligned groups of four (one Philox call each).
+// flatten: inline the value/sink lambdas into the element loop whatever the
+// inliner's budget in the including file, so the loop vectorises.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define PQT_FLATTEN __attribute__((flatten))
+#else
+#define PQT_FLATTEN
+#endif
 template <rounding R, overflow O, bool Fast, class Value, class Sink>
-void round_run(const element_coder& ec_in, Value&& value, std::size_t begin, std::size_t end,
+PQT_FLATTEN void round_run(const element_coder& ec_in, Value&& value, std::size_t begin, std::size_t end,
                std::uint64_t index_base, Sink&& sink) {
   // A local copy: the output stores cannot alias it, so its fields stay in
   // registers and the loop vectorises.
