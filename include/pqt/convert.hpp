@@ -201,12 +201,16 @@ struct fast_params {
   std::uint32_t special;    // overflow result when not clamped: Inf, else NaN, else max
   std::uint32_t nan_out;    // result for a NaN input: NaN, else +max
   std::uint32_t has_nan_u, has_negzero_u, unsigned_u, finite_u, ieee_u, fn_u, fnuz_u, signed_u;
+  // round_value_fast: float bits of the largest value and of `special` decoded
+  // (Inf, the canonical NaN 0x7FC00000, or the largest value).
+  std::uint32_t max_value_bits, special_value_bits;
+  float sub_magic;  // 2^(emin + 23 - M): nearest-even rounding onto the subnormal grid by (|x| + C) - C
 };
 
-/// Whether the fast paths apply to a format: 1 <= M <= 22, emin >= -127, not
-/// the scale encoding.
+/// Whether the fast paths apply to a format: 1 <= M <= 22, -127 <= emin <=
+/// 104 + M (so 2^(emin + 23 - M) is a float), not the scale encoding.
 PQT_HD constexpr bool fast_path_applies(const format_facts& f) {
-  return f.enc != encoding::scale && f.m >= 1 && f.m <= 22 && f.emin() >= -127;
+  return f.enc != encoding::scale && f.m >= 1 && f.m <= 22 && f.emin() >= -127 && f.emin() + 23 - f.m <= 127;
 }
 
 PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
@@ -254,7 +258,10 @@ PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
           f.enc == encoding::ieee ? 1u : 0u,
           f.enc == encoding::fn ? 1u : 0u,
           f.enc == encoding::fnuz ? 1u : 0u,
-          f.is_signed ? 1u : 0u};
+          f.is_signed ? 1u : 0u,
+          bit_cast<std::uint32_t>(decode_facts(f, f.max_mag_code())),
+          f.has_inf() ? 0x7F800000u : f.has_nan() ? 0x7FC00000u : bit_cast<std::uint32_t>(decode_facts(f, f.max_mag_code())),
+          exp2f_exact(f.emin() + 23 - f.m)};
 }
 
 /// Fast path for float input, host only: the same results as encode_float
@@ -268,14 +275,27 @@ PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
 ///     y - floor(y) the fraction.
 /// The second needs IEEE subnormals, so -ffast-math (FTZ/DAZ) builds and
 /// device code use the generic routine. k (1..32) is the stochastic bit count.
-template <rounding R, overflow O>
-PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_params& p, float x, std::uint32_t rbits,
-                                                                 int k) noexcept {
+/// The rounding step of the float fast paths: |x|'s bits a (finite, or Inf /
+/// NaN whose result the caller replaces) split at the format's last bit; lo is
+/// the lower neighbour's code magnitude and up whether the mode moves to the
+/// next one. Two regions are computed and one is selected:
+///   normal target: the float's bits, shifted right by s = 23 - M, are the
+///     code plus a rebias; the discarded low s bits are the fraction.
+///   below the target's smallest normal: y = |x| * 2^(M - emin) is exact in
+///     float (a power-of-two scale-up), its integer part is the code and
+///     y - floor(y) the fraction.
+/// The second needs IEEE subnormals, so -ffast-math (FTZ/DAZ) builds and
+/// device code use the generic routine. k (1..32) is the stochastic bit count.
+struct fast_rounding {
+  std::uint32_t normal;  ///< 1: the normal region (a >= min_normal_bits)
+  std::uint32_t lo, up;
+};
+
+template <rounding R>
+PQT_HD PQT_FORCEINLINE constexpr fast_rounding fast_round(const fast_params& p, std::uint32_t a, std::uint32_t neg,
+                                                          std::uint32_t rbits, int k) noexcept {
   // Flags are 0/1 integers combined with & and | (not && and ||): gcc only
   // if-converts, and so vectorises, straight-line selects.
-  const std::uint32_t b = bit_cast<std::uint32_t>(x);
-  const std::uint32_t a = b & 0x7FFFFFFFu;
-  const std::uint32_t neg = b >> 31;
   const std::uint32_t normal = a >= p.min_normal_bits;
 
   // Normal region (meaningful when `normal`; computed for all lanes).
@@ -283,8 +303,8 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
   const std::uint32_t disc = a & p.low;
   // Below the smallest normal (meaningful when !normal).
   const float y = bit_cast<float>(a & (normal - 1u)) * p.scale_up1 * p.scale_up2;
-  const std::uint32_t lo_s = static_cast<std::uint32_t>(y);
-  const float fr = y - static_cast<float>(lo_s);
+  const std::uint32_t lo_s = static_cast<std::uint32_t>(static_cast<std::int32_t>(y));  // y < 2^23
+  const float fr = y - static_cast<float>(static_cast<std::int32_t>(lo_s));
 
   const std::uint32_t lo = sel(normal, lo_n, lo_s);
   const std::uint32_t inexact = sel(normal, disc != 0, fr != 0.0f);
@@ -303,11 +323,30 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
     // t_k: the top k bits of the fraction, exact in both regions. Up iff
     // t_k + r_k >= 2^k, i.e. t_k > (2^k - 1) - r_k = ~r & mask (no 64-bit add).
     const std::uint32_t tk_n = sel(k >= p.s, disc << ((k - p.s) & 31), disc >> ((p.s - k) & 31));
-    const std::uint32_t tk_s = static_cast<std::uint32_t>(fr * exp2f_exact(k));
-    const std::uint32_t mask = k >= 32 ? 0xFFFFFFFFu : (1u << k) - 1;
+    // 2^k and the k-bit mask without branches (k in 1..32): a ternary here,
+    // even a loop-invariant one, keeps gcc from vectorising the loop.
+    const float two_k = bit_cast<float>(static_cast<std::uint32_t>(k + 127) << 23);
+    const std::uint32_t tk_s = static_cast<std::uint32_t>(fr * two_k);
+    const std::uint32_t mask = 0xFFFFFFFFu >> ((32 - k) & 31);
     up = sel(normal, tk_n, tk_s) > (~rbits & mask);
+  } else {
+    (void)neg, (void)rbits, (void)k, (void)inexact;
   }
-  std::uint32_t mag = lo + up;
+  return {normal, lo, up};
+}
+
+/// Fast path for float input, host only: the same results as encode_float
+/// (tested bit for bit on every format of the test matrix and on all 2^32
+/// floats for E4M3/E5M2), written without branches or early exits so that a
+/// loop over it vectorises (fast_round, then overflow, specials and sign).
+template <rounding R, overflow O>
+PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_params& p, float x, std::uint32_t rbits,
+                                                                 int k) noexcept {
+  const std::uint32_t b = bit_cast<std::uint32_t>(x);
+  const std::uint32_t a = b & 0x7FFFFFFFu;
+  const std::uint32_t neg = b >> 31;
+  const fast_rounding fr = fast_round<R>(p, a, neg, rbits, k);
+  std::uint32_t mag = fr.lo + fr.up;
 
   // Overflow, Inf, NaN, zero and sign, each a select on per-format constants
   // (overflow_code's rule, on p's fields).
@@ -326,6 +365,99 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
   const std::uint32_t neg_out = sat_o ? 0u : p.nan_code & (0u - p.has_nan_u);  // nan_code is 0 without NaN anyway
   code = sel(neg & (a != 0) & p.unsigned_u, neg_out, code);  // unsigned formats
   return sel(a > 0x7F800000u, nan_out, code);
+}
+
+/// decode_fast(encode_float_fast<R, O>(p, x, rbits, k)) without the code in
+/// between: the rounded value is formed on float bits (normal region: x's
+/// bits truncated at the format's last bit plus up << s, a carry rippling into
+/// the exponent; below the smallest normal: (lo + up) * 2^(emin - M), exact),
+/// and overflow, Inf, NaN, sign and the unsigned rule are selects on float
+/// constants. What fake-quant loops use: about half the work of the two calls.
+/// Finite: the caller knows x is finite (an MX block with a finite scale),
+/// and the Inf / NaN selects are left out.
+template <rounding R, overflow O, bool Finite = false>
+PQT_HD PQT_FORCEINLINE constexpr float round_value_fast(const fast_params& p, float x, std::uint32_t rbits,
+                                                        int k) noexcept {
+  constexpr std::uint32_t qnan = 0x7FC00000u, inf = 0x7F800000u;
+  const std::uint32_t b = bit_cast<std::uint32_t>(x);
+  const std::uint32_t a = b & 0x7FFFFFFFu;
+  const std::uint32_t neg = b >> 31;
+  std::uint32_t v = 0;
+  if constexpr (R == rounding::nearest_even) {
+    // Normal region: round the bits at bit s, ties to even (the carry ripples
+    // into the exponent). Below the smallest normal 2^emin: (|x| + C) - C with
+    // C = 2^(emin + 23 - M), whose ulp is the format's subnormal spacing, is
+    // float addition's own nearest-even rounding onto that grid (|x| + C stays
+    // in C's binade because M < 23).
+    const std::uint32_t v_n = (a + (p.half - 1u) + ((a >> p.s) & 1u)) & ~p.low;
+    const std::uint32_t v_s = bit_cast<std::uint32_t>((bit_cast<float>(a) + p.sub_magic) - p.sub_magic);
+    v = sel(a >= p.min_normal_bits, v_n, v_s);
+  } else {
+    const fast_rounding fr = fast_round<R>(p, a, neg, rbits, k);
+    const std::uint32_t v_n = (a & ~p.low) + (fr.up << p.s);
+    const std::uint32_t v_s =
+        bit_cast<std::uint32_t>(static_cast<float>(static_cast<std::int32_t>(fr.lo + fr.up)) * p.sub_scale);
+    v = sel(fr.normal, v_n, v_s);
+  }
+
+  constexpr bool sat_o = O == overflow::saturate;
+  constexpr bool clamp_pos = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::downward;
+  constexpr bool clamp_neg = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::upward;
+  const std::uint32_t ovf_pos = sel(clamp_pos | p.finite_u, p.max_value_bits, p.special_value_bits);
+  const std::uint32_t ovf_neg = sel(clamp_neg | p.finite_u, p.max_value_bits, p.special_value_bits);
+  const std::uint32_t inf_out = sel(sat_o | p.finite_u, p.max_value_bits, p.special_value_bits);
+  v = sel(v > p.max_value_bits, sel(neg, ovf_neg, ovf_pos), v);
+  if constexpr (!Finite) v = sel(a == inf, inf_out, v);
+  // (Saturating with finite input, v is never NaN here.)
+  const std::uint32_t not_nan = (O == overflow::saturate && Finite) ? 1u : static_cast<std::uint32_t>(v != qnan);
+  const std::uint32_t keep_sign = neg & not_nan & (p.has_negzero_u | (v != 0));
+  v |= keep_sign << 31;
+  const std::uint32_t neg_out = sat_o ? 0u : qnan & (0u - p.has_nan_u);
+  v = sel(neg & (a != 0) & p.unsigned_u, neg_out, v);
+  if constexpr (Finite)
+    return bit_cast<float>(v);
+  else
+    return bit_cast<float>(sel(a > inf, sel(p.has_nan_u, qnan, p.max_value_bits), v));
+}
+
+/// p's grid scaled by 2^e, for round_value_fast: rounding x onto it is
+/// rounding x * 2^-e onto p's grid and multiplying by 2^e, exactly (an MX
+/// block with scale 2^e, without the two multiplications). Only the fields
+/// round_value_fast reads for finite inputs are moved (an MX block holding
+/// Inf or NaN has the NaN scale and never gets here), most of them by adding
+/// e to a float exponent field. Valid for e in [scaled_grid_min_exp(p),
+/// scaled_grid_max_exp(p, mode)], where the scaled grid stays in float's normal
+/// range (its smallest normal and largest value at least 2^-126, the point above its largest
+/// value at most 2^127) and, for modes other than nearest-even, where the
+/// scale-up of the region below the smallest normal, 2^(M - emin - e), is not
+/// a scale-down (which could underflow and lose a tiny x's inexactness);
+/// outside, the caller scales the elements instead.
+PQT_HD PQT_FORCEINLINE constexpr int scaled_grid_min_exp(const fast_params& p) noexcept {
+  // Both the smallest normal and the largest value (below it in formats
+  // with no normals) must stay normal floats.
+  const int a = -126 - p.f.emin(), b = -126 - (static_cast<int>(p.max_value_bits >> 23) - 127);
+  return p.min_normal_bits == 0 ? 1 : (a > b ? a : b);
+}
+PQT_HD PQT_FORCEINLINE constexpr int scaled_grid_max_exp(const fast_params& p, rounding r) noexcept {
+  const int a = 126 - p.f.emax(), b = 104 + p.f.m - p.f.emin(), up = p.f.m - p.f.emin();
+  const int m = a < b ? a : b;
+  return p.min_normal_bits == 0 ? 0 : (r == rounding::nearest_even || m < up ? m : up);
+}
+template <rounding R>
+PQT_HD PQT_FORCEINLINE constexpr fast_params scaled_fast_params(const fast_params& p, int e) noexcept {
+  const std::uint32_t shift = static_cast<std::uint32_t>(e) << 23;
+  fast_params out = p;
+  out.min_normal_bits = p.min_normal_bits + shift;
+  out.max_value_bits = p.max_value_bits + shift;
+  out.special_value_bits = p.special_value_bits == p.max_value_bits ? out.max_value_bits : p.special_value_bits;
+  out.sub_magic = bit_cast<float>(bit_cast<std::uint32_t>(p.sub_magic) + shift);
+  if constexpr (R != rounding::nearest_even) {  // fast_round's scale-up region
+    const int up_total = p.f.m - p.f.emin() - e;  // 2^(M - emin - e), in two factors
+    out.sub_scale = exp2f_exact(p.f.emin() + e - p.f.m);
+    out.scale_up1 = exp2f_exact(up_total > 127 ? 127 : up_total);
+    out.scale_up2 = exp2f_exact(up_total > 127 ? up_total - 127 : 0);
+  }
+  return out;
 }
 
 /// Fast decode, host only, the same bits as decode_facts (tested on every code

@@ -173,9 +173,12 @@ inline std::size_t check_config(const char* fn, std::size_t n, const quant_confi
 struct element_coder {
   fast_params p;
   bool fast;
+  rounding round;  ///< the generic path reads the mode at run time (dispatch)
+  overflow over;
   int k;
   float sigma;
   std::uint64_t seed, offset;
+  int grid_min_exp, grid_max_exp;  ///< scaled_fast_params's range
 
   explicit element_coder(const quant_config& c)
       : p(make_fast_params(c.format.facts())),
@@ -184,25 +187,36 @@ struct element_coder {
 #else
         fast(fast_path_applies(c.format.facts())),
 #endif
-        k(c.random_bits), sigma(c.sigma), seed(c.seed), offset(c.offset) {
+        round(c.round), over(c.over), k(c.random_bits), sigma(c.sigma), seed(c.seed), offset(c.offset), grid_min_exp(scaled_grid_min_exp(p)),
+        grid_max_exp(scaled_grid_max_exp(p, c.round)) {
   }
 
-  // Fast is decided once per run (encode_run), not per element, so the
-  // element loops have no branch and vectorise.
+  // Fast is decided once per call (dispatch), not per element, so the
+  // element loops have no branch and vectorise. `word` is the element's
+  // stochastic word, `index` its absolute index (gaussian draws two words).
+  // The fast path takes the mode as R, O; the generic routine, branchy
+  // anyway, reads round / over (R only says which words to draw).
   template <rounding R, overflow O, bool Fast>
-  PQT_FORCEINLINE std::uint32_t encode(float v, std::uint32_t word) const {
-    if constexpr (Fast)
+  PQT_FORCEINLINE std::uint32_t code(float v, std::uint32_t word, std::uint64_t index) const {
+    if constexpr (R == rounding::gaussian)
+      return gaussian_round_facts(p.f, v, sigma, random_words2(seed, offset, index), over);
+    else if constexpr (Fast)
       return encode_float_fast<R, O>(p, v, word, k);
     else
-      return encode_float(p.f, v, R, O, word, k);
+      return encode_float(p.f, v, round, over, word, k);
   }
+  /// The NVFP4 quotient (double, generic routine; never gaussian, check_config).
+  PQT_FORCEINLINE std::uint32_t code(double v, std::uint32_t word) const {
+    return encode_double(p.f, v, round, over, word, k);
+  }
+  /// decode(code(...)): on the fast path formed on float bits with no code in
+  /// between (round_value_fast), which is what fake_quant's loops use.
   template <rounding R, overflow O, bool Fast>
-  PQT_FORCEINLINE std::uint32_t encode(double v, std::uint32_t word) const {
-    return encode_double(p.f, v, R, O, word, k);
-  }
-  template <rounding R, overflow O>
-  std::uint32_t encode_gaussian(float v, std::uint64_t index) const {
-    return gaussian_round_facts(p.f, v, sigma, random_words2(seed, offset, index), O);
+  PQT_FORCEINLINE float value(float v, std::uint32_t word, std::uint64_t index) const {
+    if constexpr (Fast && R != rounding::gaussian)
+      return round_value_fast<R, O>(p, v, word, k);
+    else
+      return decode<Fast>(code<R, O, Fast>(v, word, index));
   }
   template <bool Fast>
   PQT_FORCEINLINE float decode(std::uint32_t code) const {
@@ -216,56 +230,29 @@ struct element_coder {
 // run_scale, scale_pow2, scaled_value, unscaled_value, e8m0_run, tensor_run and
 // the NVFP4 quotient are in detail/tensor_ops.hpp (shared with the CUDA kernels).
 
-/// Rounds value(i) for i in [begin, end) (absolute element index
-/// index_base + i) and hands each code to sink(i, code). The per-element
-/// random words come from aligned groups of four (one Philox call each).
-// flatten: inline the value/sink lambdas into the element loop whatever the
-// inliner's budget in the including file, so the loop vectorises.
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
-#define PQT_FLATTEN __attribute__((flatten))
-#else
-#define PQT_FLATTEN
-#endif
-template <rounding R, overflow O, bool Fast, class Value, class Sink>
-PQT_FLATTEN void round_run(const element_coder& ec_in, Value&& value, std::size_t begin, std::size_t end,
-               std::uint64_t index_base, Sink&& sink) {
-  // A local copy: the output stores cannot alias it, so its fields stay in
-  // registers and the loop vectorises.
-  const element_coder ec = ec_in;
-  if constexpr (R == rounding::gaussian) {
-    for (std::size_t i = begin; i < end; ++i) sink(i, ec.encode_gaussian<R, O>(value(i), index_base + i));
-  } else if constexpr (R == rounding::stochastic) {
-    std::size_t i = begin;
-    for (; i < end && ((index_base + i) & 3) != 0; ++i)
-      sink(i, ec.encode<R, O, Fast>(value(i), random_word(ec.seed, ec.offset, index_base + i)));
-    for (; i + 4 <= end; i += 4) {
-      const u32x4 w = random_block4(ec.seed, ec.offset, (index_base + i) >> 2);
-      PQT_UNROLL for (int j = 0; j < 4; ++j) sink(i + j, ec.encode<R, O, Fast>(value(i + j), w[j]));
+/// Rounds value(i) for i in [begin, begin + len) (absolute element index
+/// index_base + i) with round(coder, v, word, index) and hands each result to
+/// sink(i, result). Stochastic words come from random_words (one Philox call
+/// per aligned group of four); other modes pass word 0. Inlined into a chunk's loop
+/// (chunk_runs), whose local copy of the coder the stores cannot alias.
+/// len is a std::size_t, or a std::integral_constant for a run of known
+/// length (a full 32-element MX block: no loop prologue or epilogue).
+template <rounding R, class Value, class Round, class Len, class Sink>
+PQT_FORCEINLINE void round_run(const element_coder& ec, Value&& value, Round&& round, std::size_t begin, Len len,
+                               std::uint64_t index_base, Sink&& sink) {
+  if constexpr (R == rounding::stochastic) {
+    // The words of up to 256 elements at a time (random_words: a vectorised
+    // Philox loop), then the elements.
+    constexpr std::size_t piece = 256;
+    alignas(64) std::uint32_t w[piece];
+    for (std::size_t p = 0; p < len; p += piece) {
+      const std::size_t m = len - p < piece ? len - p : piece;
+      const std::size_t i = begin + p;
+      random_words(ec.seed, ec.offset, index_base + i, m, w);
+      for (std::size_t j = 0; j < m; ++j) sink(i + j, round(ec, value(i + j), w[j], index_base + i + j));
     }
-    for (; i < end; ++i) sink(i, ec.encode<R, O, Fast>(value(i), random_word(ec.seed, ec.offset, index_base + i)));
   } else {
-    for (std::size_t i = begin; i < end; ++i) sink(i, ec.encode<R, O, Fast>(value(i), 0u));
-  }
-}
-
-/// Calls f(rounding tag, overflow tag) with std::integral_constant tags for
-/// the run-time rounding and overflow, so the element loops are instantiated
-/// per mode (16 instantiations) while the format stays a run-time value.
-template <class F>
-void dispatch_mode(rounding r, overflow o, F&& f) {
-  auto with_o = [&](auto rt) {
-    if (o == overflow::saturate) f(rt, std::integral_constant<overflow, overflow::saturate>{});
-    else f(rt, std::integral_constant<overflow, overflow::nonsaturating>{});
-  };
-  switch (r) {
-    case rounding::nearest_away: return with_o(std::integral_constant<rounding, rounding::nearest_away>{});
-    case rounding::toward_zero: return with_o(std::integral_constant<rounding, rounding::toward_zero>{});
-    case rounding::upward: return with_o(std::integral_constant<rounding, rounding::upward>{});
-    case rounding::downward: return with_o(std::integral_constant<rounding, rounding::downward>{});
-    case rounding::odd: return with_o(std::integral_constant<rounding, rounding::odd>{});
-    case rounding::stochastic: return with_o(std::integral_constant<rounding, rounding::stochastic>{});
-    case rounding::gaussian: return with_o(std::integral_constant<rounding, rounding::gaussian>{});
-    default: return with_o(std::integral_constant<rounding, rounding::nearest_even>{});
+    for (std::size_t j = 0; j < len; ++j) sink(begin + j, round(ec, value(begin + j), 0u, index_base + begin + j));
   }
 }
 
@@ -321,21 +308,21 @@ template <class T>
 float amax_parallel(const T* x, std::size_t n, int threads) {
   std::uint32_t best = 0;
 #if defined(_OPENMP)
-  const long long nn = static_cast<long long>(n);
-  const int nt = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel for reduction(max : best) schedule(static) num_threads(nt) if (threads != 1 && n > 65536)
-  for (long long i = 0; i < nn; ++i) {
-    const std::uint32_t a = abs_bits(to_f(x[i]));
-    best = a > best ? a : best;
+  if (threads != 1 && n > 65536) {
+    const long long nn = static_cast<long long>(n);
+    const int nt = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for reduction(max : best) schedule(static) num_threads(nt)
+    for (long long i = 0; i < nn; ++i) {
+      const std::uint32_t a = abs_bits(to_f(x[i]));
+      best = a > best ? a : best;
+    }
+    return amax_from_bits(best);
   }
 #else
   (void)threads;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t a = abs_bits(to_f(x[i]));
-    best = a > best ? a : best;
-  }
 #endif
-  return best > 0x7F800000u ? bit_cast<float>(0x7FC00000u) : bit_cast<float>(best);
+  best = max_abs_bits(x, n);
+  return amax_from_bits(best);
 }
 
 inline void check_pow2_range(const char* fn, const quant_config& c) {
@@ -344,122 +331,231 @@ inline void check_pow2_range(const char* fn, const quant_config& c) {
                     "(FP8, FP6, FP4 and the like)");
 }
 
-/// Computes the scales of x under c into q (scales, tensor_scale).
+/// The tensor-level part of c's scaling on q: the per-tensor scale, or
+/// NVFP4's tensor scale (a pass over x for amax), and room for the block or
+/// tile scales, which for_each_run fills chunk by chunk.
 template <class T>
-void compute_scales(const char* fn, const T* x, std::size_t n, const quant_config& c, std::size_t nscales,
+void prepare_scales(const char* fn, const T* x, std::size_t n, const quant_config& c, std::size_t nscales,
                     quantized& q) {
   q.tensor_scale = 1.0f;
   q.scales.resize(nscales);
-  const format_facts f = c.format.facts();
-  const float max_f = c.format.max();
-  if (c.scale == scaling::tensor) {
-    q.tensor_scale = c.tensor_scale > 0 ? c.tensor_scale : compute_scale(max_f, amax_parallel(x, n, c.threads), c.tensor, 1.0f);
-    return;
-  }
-  if (c.scale == scaling::block) {
-    if (c.block_kind == block_scale::nvfp4) {
-      q.tensor_scale = nvfp4_tensor_scale(amax_parallel(x, n, c.threads));
-      const float st = q.tensor_scale;
-      parallel_chunks(nscales, 4096, c.threads, [&](std::size_t b0, std::size_t b1) {
-        for (std::size_t b = b0; b < b1; ++b) {
-          const std::size_t e = (b + 1) * c.block_size < n ? (b + 1) * c.block_size : n;
-          float a = 0;
-          for (std::size_t i = b * c.block_size; i < e; ++i) a = amax_update(a, to_f(x[i]));
-          q.scales[b] = nvfp4_block_scale(a, st);
-        }
-      });
-      return;
-    }
+  if (c.scale == scaling::tensor)
+    q.tensor_scale = c.tensor_scale > 0 ? c.tensor_scale
+                                        : compute_scale(c.format.max(), amax_parallel(x, n, c.threads), c.tensor, 1.0f);
+  else if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
+    q.tensor_scale = nvfp4_tensor_scale(amax_parallel(x, n, c.threads));
+  else if (c.scale != scaling::none)
     check_pow2_range(fn, c);
-    parallel_chunks(nscales, 4096, c.threads, [&](std::size_t b0, std::size_t b1) {
-      for (std::size_t b = b0; b < b1; ++b) {
-        const std::size_t e = (b + 1) * c.block_size < n ? (b + 1) * c.block_size : n;
-        float a = 0;
-        for (std::size_t i = b * c.block_size; i < e; ++i) a = amax_update(a, to_f(x[i]));
-        q.scales[b] = mx_scale(f.emax(), max_f, a, c.e8m0_rule);
-      }
-    });
-    return;
-  }
-  if (c.scale == scaling::tile) {
-    check_pow2_range(fn, c);
-    const tile_shape shape{c.rows, c.cols, c.tile_rows, c.tile_cols};
-    parallel_chunks(nscales, 1, c.threads, [&](std::size_t t0, std::size_t t1) {
-      for (std::size_t t = t0; t < t1; ++t) {
-        const tile_rect r = shape.tile(t);
-        float a = 0;
-        for (std::size_t row = r.row; row < r.row + r.rows; ++row)
-          for (std::size_t col = r.col; col < r.col + r.cols; ++col) a = amax_update(a, to_f(x[row * c.cols + col]));
-        q.scales[t] = mx_scale(f.emax(), max_f, a, c.e8m0_rule);
-      }
-    });
-  }
 }
 
-/// Visits every element run: fn(begin, end, run_scale, scale_index), in
-/// parallel. A run is a chunk of the tensor (no or tensor scaling), a block,
-/// or one row segment of a tile; scale_index is its block or tile.
-template <class Fn>
-void for_each_run(std::size_t n, const quant_config& c, const quantized& q, Fn&& fn) {
-  constexpr std::size_t grain = 1 << 14;  // elements per chunk (a multiple of 4)
-  if (c.scale == scaling::none || c.scale == scaling::tensor) {
-    run_scale sc;
-    if (c.scale == scaling::tensor) sc = tensor_run(q.tensor_scale);
-    parallel_chunks(n, grain, c.threads, [&](std::size_t b, std::size_t e) { fn(b, e, sc, std::size_t{0}); });
-    return;
-  }
-  if (c.scale == scaling::block) {
-    const std::size_t bs = c.block_size;
-    parallel_chunks(q.scales.size(), grain / bs > 0 ? grain / bs : 1, c.threads, [&](std::size_t b0, std::size_t b1) {
-      for (std::size_t b = b0; b < b1; ++b)
-        fn(b * bs, (b + 1) * bs < n ? (b + 1) * bs : n,
-           c.block_kind == block_scale::mx ? e8m0_run(q.scales[b]) : run_scale{}, b);
-    });
-    return;
-  }
-  const tile_shape shape{c.rows, c.cols, c.tile_rows, c.tile_cols};
-  parallel_chunks(c.rows, c.tile_rows, c.threads, [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t r = r0; r < r1; ++r)
-      for (std::size_t tc = 0; tc < shape.tiles_across(); ++tc) {
-        const std::size_t t = (r / c.tile_rows) * shape.tiles_across() + tc;
-        const std::size_t c0 = tc * c.tile_cols, c1 = c0 + c.tile_cols < c.cols ? c0 + c.tile_cols : c.cols;
-        fn(r * c.cols + c0, r * c.cols + c1, e8m0_run(q.scales[t]), t);
-      }
-  });
-}
+/// How a run's elements become the values rounded, fixed per call so the
+/// element loop is one straight-line body: as they are (no scaling), times
+/// the tensor scale, times an MX/tile power of two (scale_pow2; a NaN block
+/// scale gives NaN through it too), or NVFP4's double quotient.
+enum class value_kind { plain, mul, pow2, nvfp4 };
 
-/// Rounds the elements of one run and hands each code to
-/// sink(i, code, fast, nvfp4) (fast, nvfp4: std::integral_constant<bool>
-/// tags, so a sink can decode without a per-element branch): the one place
-/// that knows how each scaling turns x into the value encoded.
-template <rounding R, overflow O, class T, class Sink>
-void encode_run(const element_coder& ec, const quant_config& c, const quantized& q, const T* x, std::size_t b,
-                std::size_t e, run_scale sc, std::size_t si, Sink&& sink) {
-  using yes = std::true_type;
-  using no = std::false_type;
-  if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4) {
-    // x / (block scale * s_t) in double, rounded once (scale.hpp's NVFP4 rule).
-    const double d = nvfp4_divisor(q.scales[si], q.tensor_scale);
-    if constexpr (R != rounding::gaussian)
-      round_run<R, O, false>(
-          ec, [&](std::size_t i) { return nvfp4_scaled(to_f(x[i]), d); }, b, e, c.index_base,
-          [&](std::size_t i, std::uint32_t code) { sink(i, code, no{}, yes{}); });
-    return;
-  }
-  auto run = [&](auto fast) {
-    constexpr bool F = decltype(fast)::value;
-    auto out = [&](std::size_t i, std::uint32_t code) { sink(i, code, fast, no{}); };
-    if (sc.pow2)
-      round_run<R, O, F>(ec, [&](std::size_t i) { return scale_pow2(to_f(x[i]), sc.mul); }, b, e, c.index_base, out);
-    else if (c.scale == scaling::none && sc.mul == 1.0f)
-      round_run<R, O, F>(ec, [&](std::size_t i) { return to_f(x[i]); }, b, e, c.index_base, out);
-    else  // tensor scaling, or a NaN block scale (mul NaN: every element NaN)
-      round_run<R, O, F>(ec, [&](std::size_t i) { return to_f(x[i]) * sc.mul; }, b, e, c.index_base, out);
+template <value_kind K>
+using kind_tag = std::integral_constant<value_kind, K>;
+
+/// Calls f(rounding tag, overflow tag, kind tag, fast tag) (std::integral_constant
+/// tags) for c's mode and scaling and whether ec takes the fast paths, so each
+/// element loop is compiled for one case while the format stays a run-time
+/// value. The fast paths get every mode (16 instantiations per scaling); the
+/// generic routine (formats off the fast path, NVFP4's double quotient),
+/// which reads the mode at run time, only three classes: deterministic (tag
+/// nearest_even), stochastic and gaussian.
+/// Calls f(kind tag, fast tag) for c's scaling and whether ec takes the fast
+/// paths (NVFP4 always takes the generic double routine).
+template <class F>
+void dispatch_kind(const quant_config& c, const element_coder& ec, F&& f) {
+  auto with_fast = [&](auto kt) {
+    if (ec.fast) f(kt, std::true_type{});
+    else f(kt, std::false_type{});
   };
-  if (ec.fast)
-    run(yes{});
+  if (c.scale == scaling::none) with_fast(kind_tag<value_kind::plain>{});
+  else if (c.scale == scaling::tensor) with_fast(kind_tag<value_kind::mul>{});
+  else if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
+    f(kind_tag<value_kind::nvfp4>{}, std::false_type{});
+  else with_fast(kind_tag<value_kind::pow2>{});
+}
+
+template <class F>
+void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
+  using sat = std::integral_constant<overflow, overflow::saturate>;
+  auto mode = [&](auto kt, auto ft) {
+    auto with_o = [&](auto rt) {
+      if (decltype(ft)::value && c.over == overflow::nonsaturating)
+        f(rt, std::integral_constant<overflow, overflow::nonsaturating>{}, kt, ft);
+      else
+        f(rt, sat{}, kt, ft);
+    };
+    switch (c.round) {
+      case rounding::stochastic: return with_o(std::integral_constant<rounding, rounding::stochastic>{});
+      case rounding::gaussian: return with_o(std::integral_constant<rounding, rounding::gaussian>{});
+      default: break;
+    }
+    if constexpr (decltype(ft)::value) {
+      switch (c.round) {
+        case rounding::nearest_away: return with_o(std::integral_constant<rounding, rounding::nearest_away>{});
+        case rounding::toward_zero: return with_o(std::integral_constant<rounding, rounding::toward_zero>{});
+        case rounding::upward: return with_o(std::integral_constant<rounding, rounding::upward>{});
+        case rounding::downward: return with_o(std::integral_constant<rounding, rounding::downward>{});
+        case rounding::odd: return with_o(std::integral_constant<rounding, rounding::odd>{});
+        default: break;
+      }
+    }
+    with_o(std::integral_constant<rounding, rounding::nearest_even>{});
+  };
+  dispatch_kind(c, ec, mode);
+}
+
+// flatten: inline every call below a chunk (runs, element loops, lambdas)
+// whatever the inliner's budget in the including file, so the element loops
+// vectorise and a 16- or 32-element run costs no call.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define PQT_FLATTEN __attribute__((flatten))
+#else
+#define PQT_FLATTEN
+#endif
+
+/// The runs of one chunk [lo, hi) — elements (no or tensor scaling), blocks,
+/// or rows of one band of tiles — each handed to fn(coder, begin, len,
+/// run_scale, scale_index); len is a std::size_t, or std::integral_constant
+/// 32 for a full block of the usual MX size. With `fill` (fake_quant, quantize) each block's
+/// or tile's scale is computed from x just before its elements are rounded,
+/// while they are in cache (x is read from memory once); without (dequantize)
+/// the scales are read from q.
+template <value_kind K, bool Fixed32, class T, class Fn>
+PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t n, const quant_config& c,
+                            const quantized& q, std::uint8_t* fill, std::size_t lo, std::size_t hi, Fn& fn) {
+  // A local copy: the output stores cannot alias it, so its fields stay in
+  // registers across the chunk.
+  const element_coder ec = ec_in;
+  if constexpr (K == value_kind::plain || K == value_kind::mul) {
+    (void)x, (void)n, (void)fill;
+    fn(ec, lo, hi - lo, K == value_kind::mul ? tensor_run(q.tensor_scale) : run_scale{}, std::size_t{0});
+  } else {
+    const int emax = c.format.facts().emax();
+    const float max_f = c.format.max();
+    auto scale_of = [&](std::uint32_t amax_bits) -> std::uint8_t {
+      if constexpr (K == value_kind::nvfp4)
+        return nvfp4_block_scale(amax_from_bits(amax_bits), q.tensor_scale);
+      else
+        return mx_scale(emax, max_f, bit_cast<float>(amax_bits), c.e8m0_rule);
+    };
+    if (c.scale == scaling::block) {
+      auto blocks = [&](auto bs) {  // bs: the block size, std::size_t or a constant
+        for (std::size_t b = lo; b < hi; ++b) {
+          const std::size_t begin = b * bs;
+          auto run = [&](auto len) {
+            if (fill != nullptr) fill[b] = scale_of(max_abs_bits(x + begin, len));
+            fn(ec, begin, len, K == value_kind::nvfp4 ? run_scale{} : e8m0_run(q.scales[b]), b);
+          };
+          if (n - begin >= bs)
+            run(bs);
+          else
+            run(n - begin);  // the partial last block
+        }
+      };
+      if constexpr (Fixed32) {
+        if (c.block_size == 32) return blocks(std::integral_constant<std::size_t, 32>{});
+      }
+      blocks(c.block_size);
+    } else if constexpr (K == value_kind::pow2) {  // tiles: [lo, hi) is one band of tile_rows rows
+      const std::size_t across = tile_shape{c.rows, c.cols, c.tile_rows, c.tile_cols}.tiles_across();
+      const std::size_t t0 = (lo / c.tile_rows) * across;
+      for (std::size_t tc = 0; tc < across && fill != nullptr; ++tc) {
+        const std::size_t c0 = tc * c.tile_cols, width = c0 + c.tile_cols < c.cols ? c.tile_cols : c.cols - c0;
+        std::uint32_t a = 0;
+        for (std::size_t r = lo; r < hi; ++r) {
+          const std::uint32_t row = max_abs_bits(x + r * c.cols + c0, width);
+          a = a < row ? row : a;
+        }
+        fill[t0 + tc] = scale_of(a);
+      }
+      for (std::size_t r = lo; r < hi; ++r)
+        for (std::size_t tc = 0; tc < across; ++tc) {
+          const std::size_t c0 = tc * c.tile_cols, c1 = c0 + c.tile_cols < c.cols ? c0 + c.tile_cols : c.cols;
+          fn(ec, r * c.cols + c0, c1 - c0, e8m0_run(q.scales[t0 + tc]), t0 + tc);
+        }
+    }
+  }
+}
+
+/// Visits every run of the tensor (chunk_runs), chunks in parallel. Fixed32:
+/// give full 32-element blocks their own loop of constant length (the fast
+/// MX paths; elsewhere it would only add compile time).
+template <value_kind K, bool Fixed32 = false, class T, class Fn>
+void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quant_config& c, const quantized& q,
+                  std::uint8_t* fill, Fn&& fn) {
+  constexpr std::size_t grain = 1 << 14;  // elements per chunk (a multiple of 4)
+  auto chunk = [&](std::size_t lo, std::size_t hi) { chunk_runs<K, Fixed32>(ec, x, n, c, q, fill, lo, hi, fn); };
+  if (c.scale == scaling::none || c.scale == scaling::tensor)
+    parallel_chunks(n, grain, c.threads, chunk);
+  else if (c.scale == scaling::block)
+    parallel_chunks(q.scales.size(), grain / c.block_size > 0 ? grain / c.block_size : 1, c.threads, chunk);
   else
-    run(no{});
+    parallel_chunks(c.rows, c.tile_rows, c.threads, chunk);
+}
+
+/// Rounds the elements [b, b + len) of one run and hands each result to
+/// sink(i, result): the one place that knows how each scaling turns x into
+/// the value rounded and a code back into a value. The result is the code,
+/// or with Values (fake_quant) the element's final value (the code's value
+/// times the run's scale) as float.
+template <rounding R, overflow O, value_kind K, bool Fast, bool Values, class T, class Len, class Sink>
+PQT_FORCEINLINE void encode_run(const element_coder& ec, const quantized& q, const T* x, std::size_t b, Len len,
+                                run_scale sc, std::size_t si, std::uint64_t index_base, Sink&& sink) {
+  if constexpr (K == value_kind::nvfp4) {
+    // x / (block scale * s_t) in double, rounded once (scale.hpp's NVFP4 rule).
+    (void)sc;
+    if constexpr (R != rounding::gaussian) {
+      const std::uint8_t block = q.scales[si];
+      const double d = nvfp4_divisor(block, q.tensor_scale);
+      round_run<R>(
+          ec, [&](std::size_t i) { return nvfp4_scaled(to_f(x[i]), d); },
+          [](const element_coder& k, double v, std::uint32_t w, std::uint64_t) { return k.code(v, w); }, b, len,
+          index_base, [&](std::size_t i, std::uint32_t code) {
+            if constexpr (Values)
+              sink(i, nvfp4_decode_element(static_cast<std::uint8_t>(code), block, q.tensor_scale));
+            else
+              sink(i, code);
+          });
+    }
+  } else {
+    (void)q, (void)si;
+    if constexpr (Values && Fast && K == value_kind::pow2 && R != rounding::gaussian) {
+      // Round x onto the grid scaled by the block's 2^exp: no scaling either way.
+      if (sc.pow2 && sc.exp >= ec.grid_min_exp && sc.exp <= ec.grid_max_exp) {
+        const fast_params g = scaled_fast_params<R>(ec.p, sc.exp);
+        const int k = ec.k;
+        round_run<R>(
+            ec, [&](std::size_t i) { return to_f(x[i]); },
+            [&](const element_coder&, float v, std::uint32_t w, std::uint64_t) {
+              return round_value_fast<R, O, true>(g, v, w, k);
+            },
+            b, len, index_base, sink);
+        return;
+      }
+    }
+    auto value = [&](std::size_t i) {
+      if constexpr (K == value_kind::plain)
+        return to_f(x[i]);
+      else if constexpr (K == value_kind::mul)
+        return to_f(x[i]) * sc.mul;
+      else
+        return scale_pow2(to_f(x[i]), sc.mul);
+    };
+    auto round = [&](const element_coder& k, float v, std::uint32_t w, std::uint64_t idx) {
+      if constexpr (!Values)
+        return k.code<R, O, Fast>(v, w, idx);
+      else if constexpr (K == value_kind::plain)
+        return k.value<R, O, Fast>(v, w, idx);
+      else
+        return unscaled_value(k.value<R, O, Fast>(v, w, idx), sc);
+    };
+    round_run<R>(ec, value, round, b, len, index_base, sink);
+  }
 }
 
 /// The value of a code under a run's scale: decode * back (exact for powers
@@ -497,17 +593,19 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
   if (n == 0) return;
   if (x == nullptr || out == nullptr) tensor_fail("fake_quant", "null pointer");
   quantized q;  // only its scales are used (none without block/tile scaling)
-  compute_scales("fake_quant", x, n, cfg, nscales, q);
+  prepare_scales("fake_quant", x, n, cfg, nscales, q);
   const element_coder ec(cfg);
-  dispatch_mode(cfg.round, cfg.over, [&](auto rt, auto ot) {
+  dispatch(cfg, ec, [&](auto rt, auto ot, auto kt, auto ft) {
     constexpr rounding R = decltype(rt)::value;
     constexpr overflow O = decltype(ot)::value;
-    for_each_run(n, cfg, q, [&](std::size_t b, std::size_t e, run_scale sc, std::size_t si) {
-      const element_coder lec = ec;  // local: stores to out cannot alias it (vectorisation)
-      encode_run<R, O>(lec, cfg, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code, auto fast, auto nvfp4) {
-        out[i] = from_f<T>(decode_run<decltype(fast)::value, decltype(nvfp4)::value>(lec, q, code, sc, si));
-      });
-    });
+    constexpr value_kind K = decltype(kt)::value;
+    constexpr bool F = decltype(ft)::value;
+    for_each_run<K, F && K == value_kind::pow2>(
+        ec, x, n, cfg, q, q.scales.data(),
+        [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) {
+          encode_run<R, O, K, F, true>(lec, q, x, b, len, sc, si, cfg.index_base,
+                                       [&](std::size_t i, float v) { out[i] = from_f<T>(v); });
+        });
   });
 }
 
@@ -551,24 +649,29 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, quantized& q) 
     return;
   }
   if (x == nullptr) detail::tensor_fail("quantize", "null pointer");
-  detail::compute_scales("quantize", x, n, c, nscales, q);
+  detail::prepare_scales("quantize", x, n, c, nscales, q);
   const detail::element_coder ec(c);
   std::uint8_t* codes = q.codes.data();
-  detail::dispatch_mode(c.round, c.over, [&](auto rt, auto ot) {
+  detail::dispatch(c, ec, [&](auto rt, auto ot, auto kt, auto ft) {
     constexpr rounding R = decltype(rt)::value;
     constexpr overflow O = decltype(ot)::value;
-    detail::for_each_run(n, c, q, [&](std::size_t b, std::size_t e, detail::run_scale sc, std::size_t si) {
-      detail::encode_run<R, O>(ec, c, q, x, b, e, sc, si, [&](std::size_t i, std::uint32_t code, auto, auto) {
-        if (bits == 4) {  // element i's nibble; runs may share a byte, so OR in (bytes start zeroed)
-          detail::or_packed_code(codes, i, code, 4);
-        } else if (bits == 6) {
-          detail::or_packed_code(codes, i, code, 6);
-        } else {
-          for (int k = 0; k < bytes; ++k) codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)] =
-                                              static_cast<std::uint8_t>(code >> (8 * k));
-        }
-      });
-    });
+    constexpr detail::value_kind K = decltype(kt)::value;
+    constexpr bool F = decltype(ft)::value;
+    detail::for_each_run<K>(
+        ec, x, n, c, q, q.scales.data(),
+        [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc, std::size_t si) {
+          detail::encode_run<R, O, K, F, false>(lec, q, x, b, len, sc, si, c.index_base, [&](std::size_t i, std::uint32_t code) {
+            if (bits == 4) {  // element i's nibble; runs may share a byte, so OR in (bytes start zeroed)
+              detail::or_packed_code(codes, i, code, 4);
+            } else if (bits == 6) {
+              detail::or_packed_code(codes, i, code, 6);
+            } else {
+              for (int k = 0; k < bytes; ++k)
+                codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)] =
+                    static_cast<std::uint8_t>(code >> (8 * k));
+            }
+          });
+        });
   });
 }
 
@@ -586,24 +689,26 @@ void dequantize(const quantized& q, const quant_config& cfg, T* out, std::size_t
   const detail::element_coder ec(cfg);
   const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
   const std::uint8_t* codes = q.codes.data();
-  const bool nvfp4 = cfg.scale == scaling::block && cfg.block_kind == block_scale::nvfp4;
-  detail::for_each_run(n, cfg, q, [&](std::size_t b, std::size_t e, detail::run_scale sc, std::size_t si) {
-    auto run = [&](auto fast, auto nv) {
-      for (std::size_t i = b; i < e; ++i) {
-        std::uint32_t code = 0;
-        if (bits == 4 || bits == 6) {
-          code = detail::read_packed_code(codes, i, bits);
-        } else {
-          for (int k = 0; k < bytes; ++k)
-            code |= static_cast<std::uint32_t>(codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)])
-                    << (8 * k);
-        }
-        out[i] = detail::from_f<T>(detail::decode_run<decltype(fast)::value, decltype(nv)::value>(ec, q, code, sc, si));
-      }
-    };
-    if (nvfp4) run(std::false_type{}, std::true_type{});
-    else if (ec.fast) run(std::true_type{}, std::false_type{});
-    else run(std::false_type{}, std::false_type{});
+  detail::dispatch_kind(cfg, ec, [&](auto kt, auto ft) {
+    constexpr detail::value_kind K = decltype(kt)::value;
+    constexpr bool F = decltype(ft)::value;
+    detail::for_each_run<K>(ec, static_cast<const float*>(nullptr), n, cfg, q, nullptr,
+                            [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc,
+                                std::size_t si) {
+                              for (std::size_t i = b; i < b + len; ++i) {
+                                std::uint32_t code = 0;
+                                if (bits == 4 || bits == 6) {
+                                  code = detail::read_packed_code(codes, i, bits);
+                                } else {
+                                  for (int k = 0; k < bytes; ++k)
+                                    code |= static_cast<std::uint32_t>(
+                                                codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)])
+                                            << (8 * k);
+                                }
+                                out[i] = detail::from_f<T>(
+                                    detail::decode_run<F, K == detail::value_kind::nvfp4>(lec, q, code, sc, si));
+                              }
+                            });
   });
 }
 
@@ -704,9 +809,7 @@ void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config&
     parallel_chunks(nb, (1 << 14) / bs > 0 ? (1 << 14) / bs : 1, g.threads, [&](std::size_t b0, std::size_t b1) {
       for (std::size_t b = b0; b < b1; ++b) {
         const std::size_t end = (b + 1) * bs < n ? (b + 1) * bs : n;
-        float a = 0;
-        for (std::size_t i = b * bs; i < end; ++i) a = amax_update(a, w[i]);
-        const int e = gaussws_exponent(gp, a);
+        const int e = gaussws_exponent(gp, amax_from_bits(max_abs_bits(w + b * bs, end - b * bs)));
         for (std::size_t i = b * bs; i < end; ++i) store(i, element(i, e));
       }
     });

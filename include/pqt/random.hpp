@@ -44,6 +44,7 @@
 /// (checked by hand against CUDA 13.0's curand_kernel.h, run on the host).
 /// ============================================================================
 
+#include <cstddef>
 #include <cstdint>
 
 #include "config.hpp"
@@ -183,6 +184,27 @@ PQT_HD constexpr u32x4 random_block4(std::uint64_t seed, std::uint64_t offset,
 PQT_HD constexpr std::uint32_t random_word(std::uint64_t seed, std::uint64_t offset,
                                            std::uint64_t index) noexcept {
   return detail::pick(random_block4(seed, offset, index >> 2), index);
+}
+
+/// out[j] = random_word(seed, offset, index0 + j) for j < n: one Philox call
+/// per aligned group of four (a loop that vectorises across groups), the
+/// unaligned head and tail word by word. What the host tensor loops use.
+///   std::uint32_t w[256];  pqt::random_words(seed, offset, index_base + j0, 256, w);
+PQT_HD PQT_FORCEINLINE constexpr void random_words(std::uint64_t seed, std::uint64_t offset, std::uint64_t index0,
+                                                   std::size_t n, std::uint32_t* out) noexcept {
+  std::size_t j = 0;
+  for (; j < n && ((index0 + j) & 3) != 0; ++j) out[j] = random_word(seed, offset, index0 + j);
+  const std::size_t groups = (n - j) / 4;
+  const std::uint64_t q0 = (index0 + j) >> 2;
+  std::uint32_t* o = out + j;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const u32x4 w = random_block4(seed, offset, q0 + g);
+    o[4 * g] = w.v[0];
+    o[4 * g + 1] = w.v[1];
+    o[4 * g + 2] = w.v[2];
+    o[4 * g + 3] = w.v[3];
+  }
+  for (j += 4 * groups; j < n; ++j) out[j] = random_word(seed, offset, index0 + j);
 }
 
 /// The two-word draws of elements 2p (words 0, 1) and 2p+1 (words 2, 3).

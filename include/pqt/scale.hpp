@@ -89,9 +89,29 @@ PQT_HD PQT_FORCEINLINE constexpr float amax_update(float acc, float x) noexcept 
   return bit_cast<float>(a < b ? b : a);
 }
 
+/// max |x[i]| for i < n as magnitude bits (every NaN pattern is above +Inf),
+/// read with element stride `stride`: the one block / tile / tensor amax loop
+/// of the host code. An integer max with an integer accumulator, so it
+/// vectorises (a float accumulator round-tripped through bit_cast does not).
+/// T is float or a minifloat (bf16, fp16, ...; decoded exactly).
+template <class T>
+PQT_FORCEINLINE std::uint32_t max_abs_bits(const T* x, std::size_t n, std::size_t stride = 1) noexcept {
+  std::uint32_t acc = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t b = abs_bits(static_cast<float>(x[i * stride]));
+    acc = acc < b ? b : acc;
+  }
+  return acc;
+}
+
 /// A quiet NaN for NaN inputs, the value otherwise (amax's result has no payload).
 PQT_HD PQT_FORCEINLINE constexpr float quiet_if_nan(float x) noexcept {
   return abs_bits(x) > 0x7F800000u ? bit_cast<float>(0x7FC00000u) : x;
+}
+
+/// The amax a max_abs_bits result stands for: the magnitude, or a quiet NaN.
+PQT_HD PQT_FORCEINLINE constexpr float amax_from_bits(std::uint32_t bits) noexcept {
+  return bits > 0x7F800000u ? bit_cast<float>(0x7FC00000u) : bit_cast<float>(bits);
 }
 
 [[noreturn]] inline void scale_fail(const char* fn, const char* what) {
@@ -116,9 +136,7 @@ inline std::size_t checked_block_count(const char* fn, std::size_t n, std::size_
 ///   float a = pqt::amax(x.data(), x.size());
 inline float amax(const float* x, std::size_t n) {
   if (x == nullptr && n > 0) detail::scale_fail("amax", "x is null but n > 0");
-  float acc = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) acc = detail::amax_update(acc, x[i]);
-  return detail::quiet_if_nan(acc);
+  return detail::amax_from_bits(detail::max_abs_bits(x, n));
 }
 
 /// max |x[i]| over n minifloats (bf16, fp16, e4m3, ...), each decoded exactly;
@@ -127,9 +145,7 @@ inline float amax(const float* x, std::size_t n) {
 template <int E, int M, encoding Enc, int Bias, bool Signed>
 float amax(const minifloat<E, M, Enc, Bias, Signed>* x, std::size_t n) {
   if (x == nullptr && n > 0) detail::scale_fail("amax", "x is null but n > 0");
-  float acc = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) acc = detail::amax_update(acc, static_cast<float>(x[i]));
-  return detail::quiet_if_nan(acc);
+  return detail::amax_from_bits(detail::max_abs_bits(x, n));
 }
 
 /// amax of each block of block_size consecutive elements: out[b] = amax(x +
@@ -592,12 +608,12 @@ inline void tile_amax(const float* x, const tile_shape& shape, float* out) {
   const std::size_t nt = shape.count();
   for (std::size_t t = 0; t < nt; ++t) {
     const tile_rect r = shape.tile(t);
-    float acc = 0.0f;
+    std::uint32_t acc = 0;
     for (std::size_t i = r.row; i < r.row + r.rows; ++i) {
-      const float* row = x + i * shape.cols + r.col;
-      for (std::size_t j = 0; j < r.cols; ++j) acc = detail::amax_update(acc, row[j]);
+      const std::uint32_t row = detail::max_abs_bits(x + i * shape.cols + r.col, r.cols);
+      acc = acc < row ? row : acc;
     }
-    out[t] = detail::quiet_if_nan(acc);
+    out[t] = detail::amax_from_bits(acc);
   }
 }
 

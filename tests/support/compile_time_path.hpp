@@ -28,7 +28,7 @@ struct counts {
 /// Out of line, so the ~7000 instantiations below stay small (compile time).
 __attribute__((noinline)) inline void report(const pqt::format_desc& d, rounding r, overflow o, int k, float x,
                                              std::uint32_t rbits, std::uint32_t got, std::uint32_t want) {
-  MESSAGE(d.name() << " " << pqt::to_string(r) << " " << pqt::to_string(o) << " K=" << k << " x=" << x
+  MESSAGE(d.name() << " " << std::string(pqt::to_string(r)) << " " << std::string(pqt::to_string(o)) << " K=" << k << " x=" << x
                    << " r=" << rbits << ": compile-time " << got << ", run-time " << want);
 }
 

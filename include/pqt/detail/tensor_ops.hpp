@@ -81,6 +81,7 @@ PQT_HD PQT_FORCEINLINE std::uint32_t read_packed_code(const std::uint8_t* codes,
 struct run_scale {
   float mul = 1.0f, back = 1.0f;
   bool pow2 = false;  ///< mul is a power of two: keep x * mul exact (tiny results)
+  int exp = 0;        ///< pow2: back = 2^exp
 };
 
 /// x * mul, where mul = 2^-e is a power of two: exact unless the product is
@@ -100,7 +101,7 @@ PQT_HD PQT_FORCEINLINE float scale_pow2(float x, float mul) {
 PQT_HD PQT_FORCEINLINE run_scale e8m0_run(std::uint8_t code) {
   if (code == 0xFF) return {bit_cast<float>(0x7FC00000u), bit_cast<float>(0x7FC00000u), false};
   const int e = static_cast<int>(code) - 127;
-  return {exp2f_exact(-e), exp2f_exact(e), true};
+  return {exp2f_exact(-e), exp2f_exact(e), true, e};
 }
 
 /// Per-tensor scale s -> run_scale: encode(x * s), decode * (1 / s) in float

@@ -1,0 +1,125 @@
+// round_value_fast (the fake-quant path: the rounded value formed on float
+// bits, no code in between) == decode(encode(x)) through the generic routine
+// (format_desc::encode / decode), bit for bit, NaN bits included: every format
+// of the matrix that takes the fast paths, every mode, both overflow policies,
+// at every value, midpoint and +-1 ulp, and on random floats of every
+// exponent; and the same on the grid scaled by 2^e (scaled_fast_params, the
+// MX block path) against decode(encode(x * 2^-e)) * 2^e. PQT_OPTIMIZE
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <pqt/convert.hpp>
+#include <pqt/runtime.hpp>
+
+#include "support/matrix.hpp"
+#include "support/splitmix64.hpp"
+
+namespace {
+
+using pqt::overflow;
+using pqt::rounding;
+
+struct counts {
+  std::uint64_t checks = 0, mismatches = 0;
+};
+
+template <rounding R, overflow O>
+void compare(const pqt::format_desc& d, const pqt::detail::fast_params& p, const std::vector<float>& in, int k,
+             counts& n) {
+  const std::uint32_t words[] = {0u, 1u, 0x12345678u, 0x80000000u, 0x9E3779B9u, 0xFFFFFFFFu};
+  for (float x : in)
+    for (std::uint32_t r : words) {
+      const float want = d.decode(d.encode(x, R, O, r, k));
+      const float got = pqt::detail::round_value_fast<R, O>(p, x, r, k);
+      const auto wb = pqt::detail::bit_cast<std::uint32_t>(want), gb = pqt::detail::bit_cast<std::uint32_t>(got);
+      if (wb != gb && n.mismatches < 10)
+        MESSAGE(d.name() << " " << std::string(pqt::to_string(R)) << " " << std::string(pqt::to_string(O)) << " K=" << k << " x=" << x
+                         << " r=" << r << ": value path " << gb << ", decode(encode) " << wb);
+      n.mismatches += wb != gb;
+      ++n.checks;
+      if (R != rounding::stochastic) break;
+    }
+}
+
+template <overflow O>
+void compare_modes(const pqt::format_desc& d, const std::vector<float>& in, counts& n) {
+  const pqt::detail::fast_params p = pqt::detail::make_fast_params(d.facts());
+  compare<rounding::nearest_even, O>(d, p, in, 32, n);
+  compare<rounding::nearest_away, O>(d, p, in, 32, n);
+  compare<rounding::toward_zero, O>(d, p, in, 32, n);
+  compare<rounding::upward, O>(d, p, in, 32, n);
+  compare<rounding::downward, O>(d, p, in, 32, n);
+  compare<rounding::odd, O>(d, p, in, 32, n);
+  for (int k : {1, 3, 8, 23, 32}) compare<rounding::stochastic, O>(d, p, in, k, n);
+}
+
+}  // namespace
+
+TEST_CASE("round_value_fast == decode(encode(x)) of the generic routine: every fast-path format and mode") {
+  counts n;
+  std::size_t formats = 0;
+  pqt_test::splitmix64 rng{7};
+  for (const auto& m : pqt_test::format_matrix()) {
+    if (!pqt::detail::fast_path_applies(m.desc.facts())) continue;
+    std::vector<float> in = pqt_test::probe_inputs(m.desc);
+    for (int i = 0; i < 2000; ++i) {  // random bits: every exponent, subnormals, NaN payloads
+      const auto w = static_cast<std::uint32_t>(rng.next() >> 32);
+      in.push_back(pqt::detail::bit_cast<float>(w));
+    }
+    compare_modes<overflow::saturate>(m.desc, in, n);
+    compare_modes<overflow::nonsaturating>(m.desc, in, n);
+    ++formats;
+  }
+  MESSAGE(formats << " formats, " << n.checks << " checks");
+  CHECK(formats > 300);
+  CHECK(n.checks > 10000000);
+  CHECK(n.mismatches == 0);
+}
+
+namespace {
+
+template <rounding R>
+void compare_scaled(const pqt::format_desc& d, const std::vector<float>& in, counts& n) {
+  const auto p = pqt::detail::make_fast_params(d.facts());
+  const int lo = pqt::detail::scaled_grid_min_exp(p), hi = pqt::detail::scaled_grid_max_exp(p, R);
+  for (int e : {lo, lo + 1, -3, -1, 0, 1, 5, hi - 1, hi}) {
+    if (e < lo || e > hi) continue;
+    const auto g = pqt::detail::scaled_fast_params<R>(p, e);
+    for (float v : in) {
+      const float x = std::ldexp(v, e);  // in the scaled range; finite by the range limits
+      if (!std::isfinite(x) || std::ldexp(x, -e) != v) continue;  // v * 2^e not exact: skip
+      for (std::uint32_t r : {0u, 0x9E3779B9u, 0xFFFFFFFFu}) {
+        const float want = std::ldexp(d.decode(d.encode(v, R, overflow::saturate, r, 32)), e);
+        const float got = pqt::detail::round_value_fast<R, overflow::saturate, true>(g, x, r, 32);
+        const auto wb = pqt::detail::bit_cast<std::uint32_t>(want), gb = pqt::detail::bit_cast<std::uint32_t>(got);
+        if (wb != gb && n.mismatches < 10)
+          MESSAGE(d.name() << " " << std::string(pqt::to_string(R)) << " e=" << e << " x=" << x << " r=" << r
+                           << ": scaled grid " << got << ", decode(encode(x / 2^e)) * 2^e " << want);
+        n.mismatches += wb != gb;
+        ++n.checks;
+        if (R != rounding::stochastic) break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("round_value_fast on a grid scaled by 2^e == decode(encode(x / 2^e)) * 2^e: every fast-path format") {
+  counts n;
+  for (const auto& m : pqt_test::format_matrix()) {
+    if (!pqt::detail::fast_path_applies(m.desc.facts())) continue;
+    std::vector<float> in = pqt_test::probe_inputs(m.desc);
+    in.erase(std::remove_if(in.begin(), in.end(), [](float v) { return !std::isfinite(v); }), in.end());
+    compare_scaled<rounding::nearest_even>(m.desc, in, n);
+    compare_scaled<rounding::toward_zero>(m.desc, in, n);
+    compare_scaled<rounding::upward>(m.desc, in, n);
+    compare_scaled<rounding::odd>(m.desc, in, n);
+    compare_scaled<rounding::stochastic>(m.desc, in, n);
+  }
+  MESSAGE(n.checks << " checks");
+  CHECK(n.checks > 1000000);
+  CHECK(n.mismatches == 0);
+}
