@@ -483,6 +483,27 @@ PQT_HD PQT_FORCEINLINE constexpr float decode_fast(const fast_params& p, std::ui
   return bit_cast<float>(bits);
 }
 
+/// Formats that are float with the low mantissa bits cut off (bf16 and the
+/// other E8 bias-127 IEEE signed formats): nearest-even encode is an add and
+/// a shift of the float's bits, decode a shift (NaN made canonical, its sign
+/// kept, as decode_fast).
+PQT_HD constexpr bool is_truncated_float(const format_facts& f) {
+  return f.e == 8 && f.bias == 127 && f.enc == encoding::ieee && f.is_signed && f.m >= 1 && f.m <= 22;
+}
+template <int M>
+PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_truncated_float_rne(float x) noexcept {
+  constexpr int s = 23 - M;
+  const std::uint32_t b = bit_cast<std::uint32_t>(x);
+  const std::uint32_t r = (b + ((1u << (s - 1)) - 1u) + ((b >> s) & 1u)) >> s;  // carries into the exponent
+  return sel((b & 0x7FFFFFFFu) > 0x7F800000u, (1u << (8 + M)) - 1u, r);  // NaN: the canonical all-ones code
+}
+template <int M>
+PQT_HD PQT_FORCEINLINE constexpr float decode_truncated_float(std::uint32_t code) noexcept {
+  constexpr int s = 23 - M;
+  const std::uint32_t b = code << s;
+  return bit_cast<float>(sel((b & 0x7FFFFFFFu) > 0x7F800000u, (b & 0x80000000u) | 0x7FC00000u, b));
+}
+
 /// Whether encode<F, R>(float) and decode<F> take the fast paths.
 template <class F, rounding R>
 PQT_HD constexpr bool use_float_fast_path() {
@@ -517,7 +538,10 @@ PQT_HD PQT_FORCEINLINE constexpr storage_t<Fmt> encode(T x, std::uint32_t random
   detail::check_encode_args<Fmt, R>();
   static_assert(K >= 1 && K <= 32, "pqt::encode: stochastic rounding uses 1..32 random bits");
   constexpr detail::format_facts f = Fmt::format_type::get_facts();
-  if constexpr (std::is_same<T, float>::value && detail::use_float_fast_path<typename Fmt::format_type, R>()) {
+  if constexpr (std::is_same<T, float>::value && detail::use_float_fast_path<typename Fmt::format_type, R>() &&
+                R == rounding::nearest_even && O == overflow::nonsaturating && detail::is_truncated_float(f)) {
+    return static_cast<storage_t<Fmt>>(detail::encode_truncated_float_rne<f.m>(x));
+  } else if constexpr (std::is_same<T, float>::value && detail::use_float_fast_path<typename Fmt::format_type, R>()) {
     constexpr detail::fast_params p = detail::make_fast_params(f);
     return static_cast<storage_t<Fmt>>(detail::encode_float_fast<R, O>(p, x, random_bits, K));
   } else if constexpr (std::is_same<T, float>::value)
@@ -531,7 +555,10 @@ template <class Fmt>
 PQT_HD PQT_FORCEINLINE constexpr float decode(storage_t<Fmt> bits) {
   static_assert(is_format<Fmt>::value, "pqt::decode: Fmt must be a pqt::format<> or pqt::minifloat<>");
   constexpr detail::format_facts f = Fmt::format_type::get_facts();
-  if constexpr (detail::use_float_fast_path<typename Fmt::format_type, rounding::nearest_even>()) {
+  if constexpr (detail::use_float_fast_path<typename Fmt::format_type, rounding::nearest_even>() &&
+                detail::is_truncated_float(f)) {
+    return detail::decode_truncated_float<f.m>(bits);
+  } else if constexpr (detail::use_float_fast_path<typename Fmt::format_type, rounding::nearest_even>()) {
     constexpr detail::fast_params p = detail::make_fast_params(f);
     return detail::decode_fast(p, bits);
   } else {
