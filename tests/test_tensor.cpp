@@ -273,6 +273,16 @@ TEST_CASE("quantize -> dequantize == fake_quant for every scaling, with packing,
   st.round = rounding::stochastic;
   st.seed = 5;
   configs.push_back(st);
+  // Runs that start inside a byte (FP4 blocks of 17, FP6 blocks of 7 and 18),
+  // and FP6 without scaling (chunks of whole quads).
+  for (std::size_t bs : {17, 7, 18}) {
+    quant_config odd = bs == 17 ? quant_config::mxfp4() : quant_config::mxfp6();
+    odd.block_size = bs;
+    configs.push_back(odd);
+  }
+  quant_config fp6;
+  fp6.format = pqt::format_desc::parse("e2m3");
+  configs.push_back(fp6);
   for (const auto& c : configs)
     for (std::size_t n : sizes) {
       const auto x = make_input(n, 3 * n + 1, 4.0f);

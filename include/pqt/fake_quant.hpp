@@ -657,20 +657,20 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, quantized& q) 
     constexpr overflow O = decltype(ot)::value;
     constexpr detail::value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
-    detail::for_each_run<K>(
+    detail::for_each_run<K, F && K == detail::value_kind::pow2>(
         ec, x, n, c, q, q.scales.data(),
         [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc, std::size_t si) {
-          detail::encode_run<R, O, K, F, false>(lec, q, x, b, len, sc, si, c.index_base, [&](std::size_t i, std::uint32_t code) {
-            if (bits == 4) {  // element i's nibble; runs may share a byte, so OR in (bytes start zeroed)
-              detail::or_packed_code(codes, i, code, 4);
-            } else if (bits == 6) {
-              detail::or_packed_code(codes, i, code, 6);
-            } else {
-              for (int k = 0; k < bytes; ++k)
-                codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)] =
-                    static_cast<std::uint8_t>(code >> (8 * k));
-            }
-          });
+          // Codes of up to 1024 elements into a local buffer (the element loop
+          // vectorises), then stored or packed in one pass.
+          if constexpr (K == detail::value_kind::nvfp4 && R == rounding::gaussian) return;  // check_config rejects it
+          constexpr std::size_t piece = 1024;
+          alignas(64) std::uint32_t buf[piece];
+          for (std::size_t p = 0; p < len; p += piece) {
+            const std::size_t m = len - p < piece ? len - p : piece;
+            detail::encode_run<R, O, K, F, false>(lec, q, x, b + p, m, sc, si, c.index_base,
+                                                  [&](std::size_t i, std::uint32_t code) { buf[i - b - p] = code; });
+            detail::store_codes(buf, m, b + p, bits, bytes, codes);
+          }
         });
   });
 }

@@ -74,6 +74,41 @@ PQT_HD PQT_FORCEINLINE std::uint32_t read_packed_code(const std::uint8_t* codes,
   return (v >> shift) & ((1u << bits) - 1);
 }
 
+/// Stores the codes c[0..m) of elements first .. first + m - 1 into the
+/// quantize layout: FP4 / FP6 packed (pack.hpp's bit order; whole bytes inside
+/// the range stored, the partial bytes at its ends ORed in, since a
+/// neighbouring range may hold their other bits and bytes start zeroed),
+/// wider formats little-endian in `bytes` bytes each.
+PQT_HD inline void store_codes(const std::uint32_t* c, std::size_t m, std::size_t first, int bits, int bytes,
+                               std::uint8_t* codes) {
+  std::size_t j = 0;
+  if (bits == 4) {
+    if (first % 2 != 0 && m > 0) or_packed_code(codes, first + j++, c[0], 4);
+    std::uint8_t* out = codes + (first + j) / 2;
+    const std::size_t pairs = (m - j) / 2;
+    for (std::size_t k = 0; k < pairs; ++k)
+      out[k] = static_cast<std::uint8_t>(c[j + 2 * k] | (c[j + 2 * k + 1] << 4));
+    for (j += 2 * pairs; j < m; ++j) or_packed_code(codes, first + j, c[j], 4);
+  } else if (bits == 6) {
+    for (; j < m && (first + j) % 4 != 0; ++j) or_packed_code(codes, first + j, c[j], 6);
+    std::uint8_t* out = codes + (first + j) / 4 * 3;
+    const std::size_t quads = (m - j) / 4;
+    for (std::size_t k = 0; k < quads; ++k) {
+      const std::uint32_t w = c[j + 4 * k] | (c[j + 4 * k + 1] << 6) | (c[j + 4 * k + 2] << 12) | (c[j + 4 * k + 3] << 18);
+      out[3 * k] = static_cast<std::uint8_t>(w);
+      out[3 * k + 1] = static_cast<std::uint8_t>(w >> 8);
+      out[3 * k + 2] = static_cast<std::uint8_t>(w >> 16);
+    }
+    for (j += 4 * quads; j < m; ++j) or_packed_code(codes, first + j, c[j], 6);
+  } else if (bytes == 1) {
+    for (; j < m; ++j) codes[first + j] = static_cast<std::uint8_t>(c[j]);
+  } else {
+    const std::size_t nb = static_cast<std::size_t>(bytes);
+    for (; j < m; ++j)
+      for (std::size_t k = 0; k < nb; ++k) codes[(first + j) * nb + k] = static_cast<std::uint8_t>(c[j] >> (8 * k));
+  }
+}
+
 // ---- scaling of one run ----------------------------------------------------------
 
 /// Scaling of one run of elements: v = x * mul (exact for powers of two, see
