@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include <pqt/convert.hpp>
+#include <pqt/detail/tensor_ops.hpp>
 #include <pqt/runtime.hpp>
 
 #include "support/matrix.hpp"
@@ -122,4 +123,35 @@ TEST_CASE("round_value_fast on a grid scaled by 2^e == decode(encode(x / 2^e)) *
   MESSAGE(n.checks << " checks");
   CHECK(n.checks > 1000000);
   CHECK(n.mismatches == 0);
+}
+
+TEST_CASE("round_to_odd_float: rounding its float again gives the once-rounded double (NVFP4's fast path)") {
+  // Near every e2m1 / e4m3 midpoint and value (where a float rounded to
+  // nearest would round twice), random doubles, specials.
+  std::vector<double> qs = {0.0, -0.0, 1e300, -1e300, 1e-300, INFINITY, -INFINITY, NAN};
+  for (const char* name : {"e2m1", "e4m3", "e5m2"}) {
+    const auto d = pqt::format_desc::parse(name);
+    for (double v : pqt_test::magnitudes(d))
+      for (double mid : {v, v * 1.0625, v * 1.03125})
+        for (double t : {-0x1p-40, -0x1p-30, 0.0, 0x1p-30, 0x1p-40}) {
+          qs.push_back(mid * (1 + t));
+          qs.push_back(-mid * (1 + t));
+        }
+  }
+  pqt_test::splitmix64 rng{3};
+  for (int i = 0; i < 100000; ++i) qs.push_back(pqt::detail::bit_cast<double>(rng.next()) * 1e-280);
+  std::size_t bad = 0;
+  for (const char* name : {"e2m1", "e4m3", "e5m2"}) {
+    const auto d = pqt::format_desc::parse(name);
+    for (double q : qs) {
+      const float f = pqt::detail::round_to_odd_float(q);
+      for (overflow o : {overflow::saturate, overflow::nonsaturating}) {
+        const std::uint32_t want = d.encode(q, rounding::nearest_even, o), got = d.encode(f, rounding::nearest_even, o);
+        if (want != got && bad++ < 5) MESSAGE(name << " q=" << q << ": " << got << " want " << want);
+      }
+    }
+  }
+  CHECK(bad == 0);
+  CHECK(pqt::detail::round_to_odd_float(0.75 - 0x1p-40) == std::nextafter(0.75f, 0.0f));  // truncated, odd
+  CHECK(pqt::detail::round_to_odd_float(1.0) == 1.0f);
 }

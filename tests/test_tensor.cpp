@@ -321,6 +321,56 @@ TEST_CASE("FP4 codes are packed two per byte, low nibble first; NVFP4 scales are
   }
 }
 
+TEST_CASE("NVFP4 elements == scale.hpp's nvfp4_encode_element / nvfp4_decode_element, every mode") {
+  // Blocks over 2^-60 .. 2^60 (quotients of every size, zero block scales),
+  // zeros of both signs, a block with NaN and one with Inf; odd n.
+  std::vector<float> x;
+  std::uint64_t s = 99;
+  auto next = [&] {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::uint32_t>(s >> 33);
+  };
+  for (int b = 0; b < 200; ++b) {
+    const int top = -60 + static_cast<int>(next() % 121);
+    for (int j = 0; j < 16; ++j) {
+      float v = std::ldexp(1.0f + static_cast<float>(next() % (1u << 23)) * 0x1p-23f, top - static_cast<int>(next() % 30));
+      if (next() % 2) v = -v;
+      if (next() % 31 == 0) v = next() % 2 ? 0.0f : -0.0f;
+      x.push_back(v);
+    }
+  }
+  x[16 * 7 + 3] = NAN;
+  x[16 * 9 + 5] = -INFINITY;
+  x.resize(x.size() - 3);
+  const std::size_t n = x.size();
+  for (rounding r : {rounding::nearest_even, rounding::toward_zero, rounding::stochastic})
+    for (overflow o : {overflow::saturate, overflow::nonsaturating}) {
+      quant_config c = quant_config::nvfp4();
+      c.round = r;
+      c.over = o;
+      c.seed = 4;
+      pqt::quantized q;
+      pqt::quantize(x.data(), n, c, q);
+      std::vector<float> y(n);
+      pqt::fake_quant(x.data(), y.data(), n, c);
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint8_t block = q.scales[i / 16];
+        const std::uint32_t w = pqt::random_word(c.seed, c.offset, i);
+        std::uint8_t want = 0;
+        if (r == rounding::nearest_even) want = pqt::nvfp4_encode_element<rounding::nearest_even>(x[i], block, q.tensor_scale, w);
+        if (r == rounding::toward_zero) want = pqt::nvfp4_encode_element<rounding::toward_zero>(x[i], block, q.tensor_scale, w);
+        if (r == rounding::stochastic) want = pqt::nvfp4_encode_element<rounding::stochastic>(x[i], block, q.tensor_scale, w);
+        const std::uint32_t got = pqt::detail::read_packed_code(q.codes.data(), i, 4);
+        const float v = pqt::nvfp4_decode_element(want, block, q.tensor_scale);
+        if ((got != want || !same(y[i], v)) && bad++ < 5)
+          MESSAGE(std::string(pqt::to_string(r)) << " i " << i << " x " << x[i] << ": code " << got << " want " << int(want)
+                                                 << ", value " << y[i] << " want " << v);
+      }
+      CHECK(bad == 0);
+    }
+}
+
 TEST_CASE("2-D tiles: one scale per tile, edge tiles partial") {
   quant_config c = quant_config::mxfp8();
   c.scale = scaling::tile;

@@ -406,7 +406,18 @@ void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
     }
     with_o(std::integral_constant<rounding, rounding::nearest_even>{});
   };
-  dispatch_kind(c, ec, mode);
+  dispatch_kind(c, ec, [&](auto kt, auto ft) {
+    // NVFP4 with nearest-even (its forward recipe) has a fast path too.
+    if constexpr (decltype(kt)::value == value_kind::nvfp4) {
+      if (ec.fast && c.round == rounding::nearest_even) {
+        using rne = std::integral_constant<rounding, rounding::nearest_even>;
+        if (c.over == overflow::nonsaturating)
+          return f(rne{}, std::integral_constant<overflow, overflow::nonsaturating>{}, kt, std::true_type{});
+        return f(rne{}, sat{}, kt, std::true_type{});
+      }
+    }
+    mode(kt, ft);
+  });
 }
 
 // flatten: inline every call below a chunk (runs, element loops, lambdas)
@@ -506,7 +517,26 @@ void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quan
 template <rounding R, overflow O, value_kind K, bool Fast, bool Values, class T, class Len, class Sink>
 PQT_FORCEINLINE void encode_run(const element_coder& ec, const quantized& q, const T* x, std::size_t b, Len len,
                                 run_scale sc, std::size_t si, std::uint64_t index_base, Sink&& sink) {
-  if constexpr (K == value_kind::nvfp4) {
+  if constexpr (K == value_kind::nvfp4 && Fast) {
+    // Nearest-even only (dispatch): the double quotient rounded to odd in
+    // float then to e2m1 by the fast path gives the code of the quotient
+    // rounded once (round_to_odd_float); decoded in double as
+    // nvfp4_decode_element.
+    static_assert(R == rounding::nearest_even, "NVFP4's fast path is nearest-even only");
+    (void)sc;
+    const std::uint8_t block = q.scales[si];
+    const double d = nvfp4_divisor(block, q.tensor_scale);
+    round_run<R>(
+        ec, [&](std::size_t i) { return round_to_odd_float(nvfp4_scaled(to_f(x[i]), d)); },
+        [&](const element_coder& k, float v, std::uint32_t, std::uint64_t) {
+          const std::uint32_t code = encode_float_fast<R, O>(k.p, v, 0u, 32);
+          if constexpr (Values)
+            return static_cast<float>(widen(decode_fast(k.p, code)) * d);
+          else
+            return code;
+        },
+        b, len, index_base, sink);
+  } else if constexpr (K == value_kind::nvfp4) {
     // x / (block scale * s_t) in double, rounded once (scale.hpp's NVFP4 rule).
     (void)sc;
     if constexpr (R != rounding::gaussian) {

@@ -158,6 +158,19 @@ PQT_HD PQT_FORCEINLINE double nvfp4_divisor(std::uint8_t block, float tensor_sca
   return static_cast<double>(decode<fmt::ue4m3>(block)) * widen(tensor_scale);
 }
 
+/// q rounded to float by round-to-odd: truncated toward zero, the last bit set
+/// if anything was lost. Rounding that float again to a format with at most
+/// 22 significant bits (nearest-even or any mode) gives what rounding q once
+/// would; NaN stays NaN, beyond float's range gives +-FLT_MAX (odd).
+PQT_HD PQT_FORCEINLINE float round_to_odd_float(double q) {
+  const float f = static_cast<float>(q);
+  std::uint32_t b = bit_cast<std::uint32_t>(f);
+  const double aq = bit_cast<double>(bit_cast<std::uint64_t>(q) & 0x7FFFFFFFFFFFFFFFull);
+  b -= static_cast<std::uint32_t>(widen(bit_cast<float>(b & 0x7FFFFFFFu)) > aq);  // rounded away: step back
+  b |= static_cast<std::uint32_t>(widen(bit_cast<float>(b)) != q);                 // inexact: odd
+  return bit_cast<float>(b);
+}
+
 /// NVFP4: x / (block scale * s_t) in double, rounded once when encoded; a zero
 /// divisor gives +-0 (x * 0.0: the block decodes to zeros; NaN stays NaN).
 PQT_HD PQT_FORCEINLINE double nvfp4_scaled(float x, double d) {
