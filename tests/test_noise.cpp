@@ -594,12 +594,12 @@ TEST_CASE("gaussws_element: rounded once, bit for bit against exact arithmetic")
   check_against_reference<pqt::fmt::e8m<3>>({3, -126, 127}, 60000, 0x5EED0009ull, "e8m3");
 }
 
-TEST_CASE("widen: float -> double through the bits equals the cast") {
+TEST_CASE("widen_bits (the device's widen): float -> double through the bits equals the cast") {
   // Bit for bit, except that the cast quiets a signalling NaN; widen keeps
   // the payload as it is (either way encode then gives the canonical NaN).
   const auto same = [](std::uint32_t b) {
     const float x = float_of(b);
-    const double got = pqt::detail::widen(x), want = static_cast<double>(x);
+    const double got = pqt::detail::widen_bits(x), want = static_cast<double>(x);
     if (x != x) return got != got;
     return std::memcmp(&got, &want, sizeof got) == 0;
   };

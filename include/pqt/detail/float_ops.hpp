@@ -46,10 +46,8 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t abs_bits(float x) noexcept {
   return bit_cast<std::uint32_t>(x) & 0x7FFFFFFFu;
 }
 
-/// float -> double, exactly, built from the bits. static_cast is the same on
-/// the host, but nvcc -ftz=true turns it into cvt.ftz.f64.f32, which flushes
-/// subnormal inputs to zero.
-PQT_HD PQT_FORCEINLINE constexpr double widen(float x) noexcept {
+/// float -> double, exactly, built from the bits (what widen is on the device).
+PQT_HD PQT_FORCEINLINE constexpr double widen_bits(float x) noexcept {
   const std::uint32_t b = bit_cast<std::uint32_t>(x);
   const std::uint32_t e = (b >> 23) & 0xFFu, m = b & 0x7FFFFFu;
   const std::uint64_t sign = static_cast<std::uint64_t>(b >> 31) << 63;
@@ -58,6 +56,19 @@ PQT_HD PQT_FORCEINLINE constexpr double widen(float x) noexcept {
   }
   const std::uint64_t ed = e == 0xFFu ? 0x7FFu : e + (1023u - 127u);  // Inf/NaN keep all-ones
   return bit_cast<double>(sign | (ed << 52) | (static_cast<std::uint64_t>(m) << 29));
+}
+
+/// float -> double, exactly. On the device, and in -ffast-math host builds
+/// (whose DAZ mode reads subnormal inputs as zero), widen_bits: nvcc
+/// -ftz=true turns a plain conversion into cvt.ftz.f64.f32, which flushes
+/// subnormal inputs to zero. Elsewhere the plain conversion, which is exact
+/// and, unlike the branchy bit version, vectorises.
+PQT_HD PQT_FORCEINLINE constexpr double widen(float x) noexcept {
+#if !defined(__CUDA_ARCH__) && !defined(__FAST_MATH__)
+  return static_cast<double>(x);
+#else
+  return widen_bits(x);
+#endif
 }
 
 }  // namespace detail
