@@ -357,15 +357,9 @@ enum class value_kind { plain, mul, pow2, nvfp4 };
 template <value_kind K>
 using kind_tag = std::integral_constant<value_kind, K>;
 
-/// Calls f(rounding tag, overflow tag, kind tag, fast tag) (std::integral_constant
-/// tags) for c's mode and scaling and whether ec takes the fast paths, so each
-/// element loop is compiled for one case while the format stays a run-time
-/// value. The fast paths get every mode (16 instantiations per scaling); the
-/// generic routine (formats off the fast path, NVFP4's double quotient),
-/// which reads the mode at run time, only three classes: deterministic (tag
-/// nearest_even), stochastic and gaussian.
 /// Calls f(kind tag, fast tag) for c's scaling and whether ec takes the fast
-/// paths (NVFP4 always takes the generic double routine).
+/// paths (NVFP4: the generic double routine; dispatch adds its nearest-even
+/// fast path).
 template <class F>
 void dispatch_kind(const quant_config& c, const element_coder& ec, F&& f) {
   auto with_fast = [&](auto kt) {
@@ -379,6 +373,13 @@ void dispatch_kind(const quant_config& c, const element_coder& ec, F&& f) {
   else with_fast(kind_tag<value_kind::pow2>{});
 }
 
+/// Calls f(rounding tag, overflow tag, kind tag, fast tag) (std::integral_constant
+/// tags) for c's mode and scaling and whether ec takes the fast paths, so each
+/// element loop is compiled for one case while the format stays a run-time
+/// value. The fast paths get every mode (16 instantiations per scaling; NVFP4
+/// nearest-even only); the generic routine (formats off the fast path,
+/// NVFP4's other modes), which reads the mode at run time, only three
+/// classes: deterministic (tag nearest_even), stochastic and gaussian.
 template <class F>
 void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
   using sat = std::integral_constant<overflow, overflow::saturate>;
@@ -432,10 +433,10 @@ void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
 /// The runs of one chunk [lo, hi) — elements (no or tensor scaling), blocks,
 /// or rows of one band of tiles — each handed to fn(coder, begin, len,
 /// run_scale, scale_index); len is a std::size_t, or std::integral_constant
-/// 32 for a full block of the usual MX size. With `fill` (fake_quant, quantize) each block's
-/// or tile's scale is computed from x just before its elements are rounded,
-/// while they are in cache (x is read from memory once); without (dequantize)
-/// the scales are read from q.
+/// 32 for a full block of the usual MX size. With `fill` (fake_quant,
+/// quantize) each block's or tile's scale is computed from x just before its
+/// elements are rounded, while they are in cache (x is read from memory
+/// once); without (dequantize) the scales are read from q.
 template <value_kind K, bool Fixed32, class T, class Fn>
 PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t n, const quant_config& c,
                             const quantized& q, std::uint8_t* fill, std::size_t lo, std::size_t hi, Fn& fn) {
