@@ -37,6 +37,12 @@ std::vector<float> make_input(std::size_t n, std::uint64_t seed, float scale) {
   return v;
 }
 
+/// The next 31-bit word of a 64-bit LCG (test inputs).
+std::uint32_t lcg_word(std::uint64_t& s) {
+  s = s * 6364136223846793005ull + 1442695040888963407ull;
+  return static_cast<std::uint32_t>(s >> 33);
+}
+
 bool same(float a, float b) {
   return (std::isnan(a) && std::isnan(b)) || pqt::detail::bit_cast<std::uint32_t>(a) == pqt::detail::bit_cast<std::uint32_t>(b);
 }
@@ -178,10 +184,7 @@ TEST_CASE("MX and tile fake_quant == the slow reference: every element format, m
   // block sizes 32 (the constant-length loop) and 16, 17; partial last blocks.
   std::vector<float> x;
   std::uint64_t s = 0x1234567;
-  auto next = [&] {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<std::uint32_t>(s >> 33);
-  };
+  auto next = [&] { return lcg_word(s); };
   for (int b = 0; b < 96; ++b) {
     const int top = -140 + static_cast<int>(next() % 261);
     for (int j = 0; j < 32; ++j) {
@@ -326,10 +329,7 @@ TEST_CASE("NVFP4 elements == scale.hpp's nvfp4_encode_element / nvfp4_decode_ele
   // zeros of both signs, a block with NaN and one with Inf; odd n.
   std::vector<float> x;
   std::uint64_t s = 99;
-  auto next = [&] {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<std::uint32_t>(s >> 33);
-  };
+  auto next = [&] { return lcg_word(s); };
   for (int b = 0; b < 200; ++b) {
     const int top = -60 + static_cast<int>(next() % 121);
     for (int j = 0; j < 16; ++j) {

@@ -264,17 +264,6 @@ PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
           exp2f_exact(f.emin() + 23 - f.m)};
 }
 
-/// Fast path for float input, host only: the same results as encode_float
-/// (tested bit for bit on every format of the test matrix and on all 2^32
-/// floats for E4M3/E5M2), written without branches or early exits so that a
-/// loop over it vectorises. Two regions are computed and one is selected:
-///   normal target: the float's bits, shifted right by s = 23 - M, are the
-///     code plus a rebias; the discarded low s bits are the fraction.
-///   below the target's smallest normal: y = |x| * 2^(M - emin) is exact in
-///     float (a power-of-two scale-up), its integer part is the code and
-///     y - floor(y) the fraction.
-/// The second needs IEEE subnormals, so -ffast-math (FTZ/DAZ) builds and
-/// device code use the generic routine. k (1..32) is the stochastic bit count.
 /// The rounding step of the float fast paths: |x|'s bits a (finite, or Inf /
 /// NaN whose result the caller replaces) split at the format's last bit; lo is
 /// the lower neighbour's code magnitude and up whether the mode moves to the
@@ -335,6 +324,23 @@ PQT_HD PQT_FORCEINLINE constexpr fast_rounding fast_round(const fast_params& p, 
   return {normal, lo, up};
 }
 
+/// What an overflowing positive / negative magnitude and an infinite input
+/// become in the fast paths (overflow_code's rule as selects): `max` when the
+/// mode or policy clamps or the format is finite, else `special` (Inf, NaN or
+/// max). Codes for encode_float_fast, float bits for round_value_fast.
+struct fast_overflow {
+  std::uint32_t pos, neg, inf;
+};
+template <rounding R, overflow O>
+PQT_HD PQT_FORCEINLINE constexpr fast_overflow fast_overflow_results(const fast_params& p, std::uint32_t max,
+                                                                      std::uint32_t special) noexcept {
+  constexpr bool sat_o = O == overflow::saturate;
+  constexpr bool clamp_pos = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::downward;
+  constexpr bool clamp_neg = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::upward;
+  return {sel(clamp_pos | p.finite_u, max, special), sel(clamp_neg | p.finite_u, max, special),
+          sel(sat_o | p.finite_u, max, special)};
+}
+
 /// Fast path for float input, host only: the same results as encode_float
 /// (tested bit for bit on every format of the test matrix and on all 2^32
 /// floats for E4M3/E5M2), written without branches or early exits so that a
@@ -351,14 +357,10 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
   // Overflow, Inf, NaN, zero and sign, each a select on per-format constants
   // (overflow_code's rule, on p's fields).
   constexpr bool sat_o = O == overflow::saturate;
-  constexpr bool clamp_pos = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::downward;
-  constexpr bool clamp_neg = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::upward;
-  const std::uint32_t ovf_pos = sel(clamp_pos | p.finite_u, p.max_mag, p.special);
-  const std::uint32_t ovf_neg = sel(clamp_neg | p.finite_u, p.max_mag, p.special);
-  const std::uint32_t inf_out = sel(sat_o | p.finite_u, p.max_mag, p.special);
+  const fast_overflow ovf = fast_overflow_results<R, O>(p, p.max_mag, p.special);
   const std::uint32_t nan_out = p.nan_out;
-  mag = sel(mag > p.max_mag, sel(neg, ovf_neg, ovf_pos), mag);
-  mag = sel(a == 0x7F800000u, inf_out, mag);
+  mag = sel(mag > p.max_mag, sel(neg, ovf.neg, ovf.pos), mag);
+  mag = sel(a == 0x7F800000u, ovf.inf, mag);
   // The sign goes on everything but NaN and, without -0, zero.
   const std::uint32_t keep_sign = neg & ((mag != p.nan_code) | (p.has_nan_u ^ 1u)) & (p.has_negzero_u | (mag != 0));
   std::uint32_t code = mag | (p.sign_mask & (0u - keep_sign));
@@ -401,13 +403,9 @@ PQT_HD PQT_FORCEINLINE constexpr float round_value_fast(const fast_params& p, fl
   }
 
   constexpr bool sat_o = O == overflow::saturate;
-  constexpr bool clamp_pos = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::downward;
-  constexpr bool clamp_neg = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::upward;
-  const std::uint32_t ovf_pos = sel(clamp_pos | p.finite_u, p.max_value_bits, p.special_value_bits);
-  const std::uint32_t ovf_neg = sel(clamp_neg | p.finite_u, p.max_value_bits, p.special_value_bits);
-  const std::uint32_t inf_out = sel(sat_o | p.finite_u, p.max_value_bits, p.special_value_bits);
-  v = sel(v > p.max_value_bits, sel(neg, ovf_neg, ovf_pos), v);
-  if constexpr (!Finite) v = sel(a == inf, inf_out, v);
+  const fast_overflow ovf = fast_overflow_results<R, O>(p, p.max_value_bits, p.special_value_bits);
+  v = sel(v > p.max_value_bits, sel(neg, ovf.neg, ovf.pos), v);
+  if constexpr (!Finite) v = sel(a == inf, ovf.inf, v);
   // (Saturating with finite input, v is never NaN here.)
   const std::uint32_t not_nan = (O == overflow::saturate && Finite) ? 1u : static_cast<std::uint32_t>(v != qnan);
   const std::uint32_t keep_sign = neg & not_nan & (p.has_negzero_u | (v != 0));
