@@ -219,3 +219,45 @@ TEST_CASE("gaussws: thread and shard invariance; tensor and tile scaling; errors
   CHECK_THROWS_AS(pqt::gaussws(nullptr, out.data(), n, pqt::gaussws_config{}), std::invalid_argument);
   pqt::gaussws(static_cast<const float*>(nullptr), static_cast<float*>(nullptr), 0, pqt::gaussws_config{});
 }
+
+TEST_CASE("gaussws over bf16 and fp16 master weights == over the same values widened to float") {
+  const std::size_t n = 4096 + 17;
+  const auto wf = weights(n, 21);
+  std::vector<pqt::bf16> wb(n);
+  std::vector<pqt::fp16> wh(n);
+  std::vector<float> wb_f(n), wh_f(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    wb[i] = pqt::bf16(wf[i]);
+    wh[i] = pqt::fp16(wf[i]);
+    wb_f[i] = static_cast<float>(wb[i]);
+    wh_f[i] = static_cast<float>(wh[i]);
+  }
+  for (auto scale : {pqt::scaling::block, pqt::scaling::tensor, pqt::scaling::tile}) {
+    for (auto delta : {pqt::delta_mode::block, pqt::delta_mode::element}) {
+      if (delta == pqt::delta_mode::element && scale != pqt::scaling::block) continue;
+      pqt::gaussws_config g;
+      g.scale = scale;
+      g.delta = delta;
+      g.format = pqt::format_desc::parse("e2m1");
+      g.bits = 5;
+      g.seed = 3;
+      g.rows = 1;
+      g.cols = n;
+      std::vector<pqt::bf16> a(n), b(n);
+      std::vector<float> c(n), d(n);
+      pqt::gaussws(wb.data(), a.data(), n, g);
+      pqt::gaussws(wb_f.data(), b.data(), n, g);
+      pqt::gaussws(wh.data(), c.data(), n, g);
+      pqt::gaussws(wh_f.data(), d.data(), n, g);
+      std::size_t bad = 0, changed = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        bad += a[i].bits() != b[i].bits() ||
+               pqt::detail::bit_cast<std::uint32_t>(c[i]) != pqt::detail::bit_cast<std::uint32_t>(d[i]);
+        changed += a[i].bits() != wb[i].bits();
+      }
+      INFO("scaling " << static_cast<int>(scale) << " delta " << static_cast<int>(delta));
+      CHECK(bad == 0);
+      CHECK(changed > n / 4);  // noise was added
+    }
+  }
+}

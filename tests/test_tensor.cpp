@@ -302,6 +302,44 @@ TEST_CASE("quantize -> dequantize == fake_quant for every scaling, with packing,
     }
 }
 
+TEST_CASE("quantize / dequantize over caller memory (quantized_view): the vector API's bits, checked sizes") {
+  std::vector<quant_config> configs = {quant_config::mxfp8(), quant_config::mxfp6(), quant_config::mxfp4(),
+                                       quant_config::nvfp4(), quant_config::per_tensor(pqt::format_desc::parse("e5m2"))};
+  quant_config wide;
+  wide.format = pqt::format_desc::parse("e5m7");  // 13 bits: two bytes per code
+  configs.push_back(wide);
+  for (const auto& c : configs)
+    for (std::size_t n : {std::size_t{1}, std::size_t{33}, std::size_t{4097}}) {
+      const auto x = make_input(n, n + 7, 3.0f);
+      pqt::quantized q;
+      pqt::quantize(x.data(), n, c, q);
+      // the caller's memory starts dirty: quantize must not rely on zeroed bytes
+      std::vector<std::uint8_t> codes(pqt::code_bytes(n, c), 0xA5), scales(pqt::scale_count(n, c), 0x5A);
+      float ts = -1.0f;
+      const pqt::quantized_view v{codes.data(), codes.size(), scales.data(), scales.size(), &ts, n};
+      pqt::quantize(x.data(), n, c, v);
+      INFO(c.format.name() << " scaling " << static_cast<int>(c.scale) << " n=" << n);
+      CHECK(codes == q.codes);
+      CHECK(scales == q.scales);
+      CHECK(same(ts, q.tensor_scale));
+      std::vector<float> y(n), z(n);
+      pqt::dequantize(q, c, y.data(), n);
+      pqt::dequantize(v, c, z.data(), n);
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < n; ++i) bad += !same(y[i], z[i]);
+      CHECK(bad == 0);
+      pqt::quantized_view short_codes = v;
+      short_codes.code_bytes -= 1;
+      CHECK_THROWS_AS(pqt::quantize(x.data(), n, c, short_codes), std::invalid_argument);
+      CHECK_THROWS_AS(pqt::dequantize(short_codes, c, z.data(), n), std::invalid_argument);
+      if (c.scale == scaling::tensor || c.block_kind == pqt::block_scale::nvfp4) {
+        pqt::quantized_view no_ts = v;
+        no_ts.tensor_scale = nullptr;
+        CHECK_THROWS_AS(pqt::quantize(x.data(), n, c, no_ts), std::invalid_argument);
+      }
+    }
+}
+
 TEST_CASE("FP4 codes are packed two per byte, low nibble first; NVFP4 scales are scale.hpp's") {
   quant_config c;
   c.format = pqt::format_desc::parse("e2m1");

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -133,7 +134,30 @@ struct quantized {
   std::size_t n = 0;
 };
 
+/// Caller-owned memory in quantize's layout: codes (code_bytes(n, cfg) bytes),
+/// scales (scale_count(n, cfg) codes) and one float tensor scale (needed by
+/// tensor and NVFP4 scaling; may be null otherwise). The host overloads of
+/// quantize / dequantize that take it allocate nothing, and the CUDA API takes
+/// the same struct over device memory (pqt::cuda::quantized_view).
+///   pqt::quantized_view v{codes, pqt::code_bytes(n, c), scales, pqt::scale_count(n, c), &ts, n};
+struct quantized_view {
+  std::uint8_t* codes = nullptr;
+  std::size_t code_bytes = 0;
+  std::uint8_t* scales = nullptr;
+  std::size_t scale_count = 0;
+  float* tensor_scale = nullptr;
+  std::size_t n = 0;
+};
+
 namespace detail {
+
+/// The scales the element loops read: one per block or tile, and the tensor
+/// scale (1 where the scaling has none).
+struct scale_set {
+  const std::uint8_t* scales = nullptr;
+  std::size_t count = 0;
+  float tensor_scale = 1.0f;
+};
 
 [[noreturn]] inline void tensor_fail(const char* fn, const std::string& why) {
   throw std::invalid_argument(std::string("pqt::") + fn + ": " + why);
@@ -331,21 +355,21 @@ inline void check_pow2_range(const char* fn, const quant_config& c) {
                     "(FP8, FP6, FP4 and the like)");
 }
 
-/// The tensor-level part of c's scaling on q: the per-tensor scale, or
-/// NVFP4's tensor scale (a pass over x for amax), and room for the block or
-/// tile scales, which for_each_run fills chunk by chunk.
+/// The tensor-level part of c's scaling: the per-tensor scale, or NVFP4's
+/// tensor scale (a pass over x for amax), over `scales` (nscales bytes of
+/// room for the block or tile scales, which for_each_run fills chunk by chunk).
 template <class T>
-void prepare_scales(const char* fn, const T* x, std::size_t n, const quant_config& c, std::size_t nscales,
-                    quantized& q) {
-  q.tensor_scale = 1.0f;
-  q.scales.resize(nscales);
+scale_set prepare_scales(const char* fn, const T* x, std::size_t n, const quant_config& c, std::uint8_t* scales,
+                         std::size_t nscales) {
+  scale_set s{scales, nscales, 1.0f};
   if (c.scale == scaling::tensor)
-    q.tensor_scale = c.tensor_scale > 0 ? c.tensor_scale
+    s.tensor_scale = c.tensor_scale > 0 ? c.tensor_scale
                                         : compute_scale(c.format.max(), amax_parallel(x, n, c.threads), c.tensor, 1.0f);
   else if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
-    q.tensor_scale = nvfp4_tensor_scale(amax_parallel(x, n, c.threads));
+    s.tensor_scale = nvfp4_tensor_scale(amax_parallel(x, n, c.threads));
   else if (c.scale != scaling::none)
     check_pow2_range(fn, c);
+  return s;
 }
 
 /// How a run's elements become the values rounded, fixed per call so the
@@ -439,7 +463,7 @@ void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
 /// once); without (dequantize) the scales are read from q.
 template <value_kind K, bool Fixed32, class T, class Fn>
 PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t n, const quant_config& c,
-                            const quantized& q, std::uint8_t* fill, std::size_t lo, std::size_t hi, Fn& fn) {
+                            const scale_set& q, std::uint8_t* fill, std::size_t lo, std::size_t hi, Fn& fn) {
   // A local copy: the output stores cannot alias it, so its fields stay in
   // registers across the chunk.
   const element_coder ec = ec_in;
@@ -498,14 +522,14 @@ PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t 
 /// give full 32-element blocks their own loop of constant length (the fast
 /// MX paths; elsewhere it would only add compile time).
 template <value_kind K, bool Fixed32 = false, class T, class Fn>
-void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quant_config& c, const quantized& q,
+void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quant_config& c, const scale_set& q,
                   std::uint8_t* fill, Fn&& fn) {
   constexpr std::size_t grain = 1 << 14;  // elements per chunk (a multiple of 4)
   auto chunk = [&](std::size_t lo, std::size_t hi) { chunk_runs<K, Fixed32>(ec, x, n, c, q, fill, lo, hi, fn); };
   if (c.scale == scaling::none || c.scale == scaling::tensor)
     parallel_chunks(n, grain, c.threads, chunk);
   else if (c.scale == scaling::block)
-    parallel_chunks(q.scales.size(), grain / c.block_size > 0 ? grain / c.block_size : 1, c.threads, chunk);
+    parallel_chunks(q.count, grain / c.block_size > 0 ? grain / c.block_size : 1, c.threads, chunk);
   else
     parallel_chunks(c.rows, c.tile_rows, c.threads, chunk);
 }
@@ -516,7 +540,7 @@ void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quan
 /// or with Values (fake_quant) the element's final value (the code's value
 /// times the run's scale) as float.
 template <rounding R, overflow O, value_kind K, bool Fast, bool Values, class T, class Len, class Sink>
-PQT_FORCEINLINE void encode_run(const element_coder& ec, const quantized& q, const T* x, std::size_t b, Len len,
+PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, const T* x, std::size_t b, Len len,
                                 run_scale sc, std::size_t si, std::uint64_t index_base, Sink&& sink) {
   if constexpr (K == value_kind::nvfp4 && Fast) {
     // Nearest-even only (dispatch): the double quotient rounded to odd in
@@ -593,7 +617,7 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const quantized& q, con
 /// of two; tensor scaling multiplies by 1/s in float, as Transformer Engine);
 /// NVFP4: code * block * s_t.
 template <bool Fast, bool Nvfp4>
-PQT_FORCEINLINE float decode_run(const element_coder& ec, const quantized& q, std::uint32_t code, run_scale sc,
+PQT_FORCEINLINE float decode_run(const element_coder& ec, const scale_set& q, std::uint32_t code, run_scale sc,
                                  std::size_t si) {
   if constexpr (Nvfp4)
     return nvfp4_decode_element(static_cast<std::uint8_t>(code), q.scales[si], q.tensor_scale);
@@ -623,8 +647,8 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
   const std::size_t nscales = check_config("fake_quant", n, cfg);
   if (n == 0) return;
   if (x == nullptr || out == nullptr) tensor_fail("fake_quant", "null pointer");
-  quantized q;  // only its scales are used (none without block/tile scaling)
-  prepare_scales("fake_quant", x, n, cfg, nscales, q);
+  std::vector<std::uint8_t> scales(nscales);  // none without block/tile scaling
+  const scale_set q = prepare_scales("fake_quant", x, n, cfg, scales.data(), nscales);
   const element_coder ec(cfg);
   dispatch(cfg, ec, [&](auto rt, auto ot, auto kt, auto ft) {
     constexpr rounding R = decltype(rt)::value;
@@ -632,12 +656,27 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
     constexpr value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
     for_each_run<K, F && K == value_kind::pow2>(
-        ec, x, n, cfg, q, q.scales.data(),
+        ec, x, n, cfg, q, scales.data(),
         [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) {
           encode_run<R, O, K, F, true>(lec, q, x, b, len, sc, si, cfg.index_base,
                                        [&](std::size_t i, float v) { out[i] = from_f<T>(v); });
         });
   });
+}
+
+/// Checks v's sizes and pointers against cfg and n elements (quantize and
+/// dequantize into caller-owned memory); returns the number of scales.
+inline std::size_t check_view(const char* fn, std::size_t n, const quant_config& cfg, const quantized_view& v) {
+  const std::size_t nscales = check_config(fn, n, cfg);
+  if (v.n != n) tensor_fail(fn, "the view holds " + std::to_string(v.n) + " elements, not " + std::to_string(n));
+  if (v.code_bytes != code_bytes(n, cfg) || v.scale_count != nscales)
+    tensor_fail(fn, "codes/scales sizes do not match the config (" + std::to_string(v.code_bytes) + " code bytes and " +
+                        std::to_string(v.scale_count) + " scales given, " + std::to_string(code_bytes(n, cfg)) +
+                        " and " + std::to_string(nscales) + " needed)");
+  const bool needs_ts = cfg.scale == scaling::tensor || (cfg.scale == scaling::block && cfg.block_kind == block_scale::nvfp4);
+  if (n != 0 && (v.codes == nullptr || (nscales > 0 && v.scales == nullptr) || (needs_ts && v.tensor_scale == nullptr)))
+    tensor_fail(fn, "null pointer");
+  return nscales;
 }
 
 }  // namespace detail
@@ -658,38 +697,37 @@ inline void fake_quant(const fp16* x, fp16* out, std::size_t n, const quant_conf
   detail::fake_quant_impl(x, out, n, cfg);
 }
 
-/// Codes and scales of x (float, bf16 or fp16) under cfg (README "Tensor
-/// API" for the layout). Reuses q's capacity: no allocation once q has held a
-/// tensor this size.
-///   pqt::quantized q;  pqt::quantize(x, n, pqt::quant_config::mxfp4(), q);
+/// Codes and scales of x (float, bf16 or fp16) under cfg into caller-owned
+/// memory (README "Tensor API" for the layout); v.tensor_scale receives s
+/// (tensor scaling), NVFP4's s_t, or 1. Allocates nothing.
+///   pqt::quantize(x, n, cfg, pqt::quantized_view{codes, pqt::code_bytes(n, cfg), scales, pqt::scale_count(n, cfg), &ts, n});
 template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
                                         std::is_same<T, fp16>::value, int> = 0>
-void quantize(const T* x, std::size_t n, const quant_config& cfg, quantized& q) {
-  const std::size_t nscales = detail::check_config("quantize", n, cfg);
-  q.n = n;
-  q.codes.assign(code_bytes(n, cfg), 0);
-  // Packed codes are ORed into bytes; parallel runs must not share a byte.
-  const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
-  quant_config c = cfg;
-  if (bits < 8 && ((cfg.scale == scaling::block && cfg.block_size * static_cast<std::size_t>(bits) % 8 != 0) ||
-                   (cfg.scale == scaling::tile && cfg.cols * static_cast<std::size_t>(bits) % 8 != 0)))
-    c.threads = 1;
-  if (n == 0) {
-    q.scales.clear();
-    q.tensor_scale = 1.0f;
-    return;
-  }
+void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantized_view& v) {
+  const std::size_t nscales = detail::check_view("quantize", n, cfg, v);
+  if (v.tensor_scale != nullptr) *v.tensor_scale = 1.0f;
+  if (n == 0) return;
   if (x == nullptr) detail::tensor_fail("quantize", "null pointer");
-  detail::prepare_scales("quantize", x, n, c, nscales, q);
+  const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
+  // Packed codes are ORed into bytes that start zeroed; parallel runs must not share a byte.
+  quant_config c = cfg;
+  if (bits < 8) {
+    std::memset(v.codes, 0, v.code_bytes);
+    if ((cfg.scale == scaling::block && cfg.block_size * static_cast<std::size_t>(bits) % 8 != 0) ||
+        (cfg.scale == scaling::tile && cfg.cols * static_cast<std::size_t>(bits) % 8 != 0))
+      c.threads = 1;
+  }
+  const detail::scale_set q = detail::prepare_scales("quantize", x, n, c, v.scales, nscales);
+  if (v.tensor_scale != nullptr) *v.tensor_scale = q.tensor_scale;
   const detail::element_coder ec(c);
-  std::uint8_t* codes = q.codes.data();
+  std::uint8_t* codes = v.codes;
   detail::dispatch(c, ec, [&](auto rt, auto ot, auto kt, auto ft) {
     constexpr rounding R = decltype(rt)::value;
     constexpr overflow O = decltype(ot)::value;
     constexpr detail::value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
     detail::for_each_run<K, F && K == detail::value_kind::pow2>(
-        ec, x, n, c, q, q.scales.data(),
+        ec, x, n, c, q, v.scales,
         [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc, std::size_t si) {
           // Codes of up to 1024 elements into a local buffer (the element loop
           // vectorises), then stored or packed in one pass.
@@ -706,20 +744,34 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, quantized& q) 
   });
 }
 
-/// Values of q's codes under cfg (the config quantize used): out[0..q.n), as
-/// float, bf16 or fp16 (one nearest-even rounding for the latter two).
+/// Codes and scales of x (float, bf16 or fp16) under cfg (README "Tensor
+/// API" for the layout). Reuses q's capacity: no allocation once q has held a
+/// tensor this size.
+///   pqt::quantized q;  pqt::quantize(x, n, pqt::quant_config::mxfp4(), q);
 template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
                                         std::is_same<T, fp16>::value, int> = 0>
-void dequantize(const quantized& q, const quant_config& cfg, T* out, std::size_t n) {
-  const std::size_t nscales = detail::check_config("dequantize", q.n, cfg);
-  if (n != q.n) detail::tensor_fail("dequantize", "n differs from the quantized tensor's");
-  if (q.codes.size() != code_bytes(q.n, cfg) || q.scales.size() != nscales)
-    detail::tensor_fail("dequantize", "codes/scales sizes do not match the config");
+void quantize(const T* x, std::size_t n, const quant_config& cfg, quantized& q) {
+  const std::size_t nscales = detail::check_config("quantize", n, cfg);
+  q.n = n;
+  q.codes.resize(code_bytes(n, cfg));
+  q.scales.resize(nscales);
+  quantize(x, n, cfg, quantized_view{q.codes.data(), q.codes.size(), q.scales.data(), nscales, &q.tensor_scale, n});
+}
+
+/// Values of v's codes under cfg (the config quantize used): out[0..n), as
+/// float, bf16 or fp16 (one nearest-even rounding for the latter two).
+/// v.tensor_scale is read for tensor and NVFP4 scaling only.
+template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
+                                        std::is_same<T, fp16>::value, int> = 0>
+void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::size_t n) {
+  const std::size_t nscales = detail::check_view("dequantize", n, cfg, v);
   if (n == 0) return;
   if (out == nullptr) detail::tensor_fail("dequantize", "null pointer");
+  const bool needs_ts = cfg.scale == scaling::tensor || (cfg.scale == scaling::block && cfg.block_kind == block_scale::nvfp4);
+  const detail::scale_set q{v.scales, nscales, needs_ts ? *v.tensor_scale : 1.0f};
   const detail::element_coder ec(cfg);
   const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
-  const std::uint8_t* codes = q.codes.data();
+  const std::uint8_t* codes = v.codes;
   detail::dispatch_kind(cfg, ec, [&](auto kt, auto ft) {
     constexpr detail::value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
@@ -741,6 +793,19 @@ void dequantize(const quantized& q, const quant_config& cfg, T* out, std::size_t
                               }
                             });
   });
+}
+
+/// Values of q's codes under cfg (the config quantize used): out[0..q.n), as
+/// float, bf16 or fp16 (one nearest-even rounding for the latter two).
+template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
+                                        std::is_same<T, fp16>::value, int> = 0>
+void dequantize(const quantized& q, const quant_config& cfg, T* out, std::size_t n) {
+  detail::check_config("dequantize", q.n, cfg);
+  if (n != q.n) detail::tensor_fail("dequantize", "n differs from the quantized tensor's");
+  float ts = q.tensor_scale;
+  dequantize(quantized_view{const_cast<std::uint8_t*>(q.codes.data()), q.codes.size(),
+                            const_cast<std::uint8_t*>(q.scales.data()), q.scales.size(), &ts, q.n},
+             cfg, out, n);
 }
 
 /// amax of x (max |x|; NaN if any element is NaN), on OpenMP threads.
@@ -809,8 +874,8 @@ inline void check_gaussws_config(const gaussws_config& g, std::size_t n) {
     tensor_fail("gaussws", "tile scaling needs tile sizes > 0 and rows * cols == n");
 }
 
-template <class Carrier, class Out>
-void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config& g) {
+template <class Carrier, class T, class Out>
+void gaussws_impl(const T* w, Out* out, std::size_t n, const gaussws_config& g) {
   check_gaussws_config(g, n);
   if (n == 0) return;
   if (w == nullptr || out == nullptr) tensor_fail("gaussws", "null pointer");
@@ -820,10 +885,10 @@ void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config&
   // (gaussws_value, shared with the CUDA kernels).
   auto element = [&](std::size_t i, int e) -> gaussws_result_t<Carrier> {
     const std::uint64_t idx = g.index_base + i;
-    if (e == std::numeric_limits<int>::min()) return gaussws_value<Carrier>(gp, w[i], e, 0u, word_pair{0, 0});
+    if (e == std::numeric_limits<int>::min()) return gaussws_value<Carrier>(gp, to_f(w[i]), e, 0u, word_pair{0, 0});
     if (g.noise == noise_kind::gaussian)
-      return gaussws_value<Carrier>(gp, w[i], e, 0u, random_words2(g.seed, g.offset, idx));
-    return gaussws_value<Carrier>(gp, w[i], e, random_word(g.seed, g.offset, idx), word_pair{0, 0});
+      return gaussws_value<Carrier>(gp, to_f(w[i]), e, 0u, random_words2(g.seed, g.offset, idx));
+    return gaussws_value<Carrier>(gp, to_f(w[i]), e, random_word(g.seed, g.offset, idx), word_pair{0, 0});
   };
   auto store = [&](std::size_t i, gaussws_result_t<Carrier> v) {
     if constexpr (std::is_same<Carrier, float>::value) out[i] = v;
@@ -863,12 +928,22 @@ void gaussws_impl(const float* w, Out* out, std::size_t n, const gaussws_config&
 /// GaussWS: out = cast_C(w + noise * Delta), C = bf16 (here) or float (below),
 /// computed exactly and rounded once (nearest-even). Noise is regenerated from
 /// (seed, offset, index_base + i), never stored; the backward pass is the
-/// identity (straight-through), so nothing else is needed.
+/// identity (straight-through), so nothing else is needed. The master weights
+/// w are float, bf16 or fp16 (read exactly).
 ///   pqt::gaussws(w.data(), w_bf16.data(), w.size(), cfg);
 inline void gaussws(const float* w, bf16* out, std::size_t n, const gaussws_config& cfg) {
   detail::gaussws_impl<fmt::bf16>(w, out, n, cfg);
 }
 inline void gaussws(const float* w, float* out, std::size_t n, const gaussws_config& cfg) {
+  detail::gaussws_impl<float>(w, out, n, cfg);
+}
+/// gaussws over bf16 or fp16 master weights (the 2-bytes-per-parameter setting).
+template <class T, std::enable_if_t<std::is_same<T, bf16>::value || std::is_same<T, fp16>::value, int> = 0>
+void gaussws(const T* w, bf16* out, std::size_t n, const gaussws_config& cfg) {
+  detail::gaussws_impl<fmt::bf16>(w, out, n, cfg);
+}
+template <class T, std::enable_if_t<std::is_same<T, bf16>::value || std::is_same<T, fp16>::value, int> = 0>
+void gaussws(const T* w, float* out, std::size_t n, const gaussws_config& cfg) {
   detail::gaussws_impl<float>(w, out, n, cfg);
 }
 

@@ -593,28 +593,39 @@ struct tile_shape {
   }
 };
 
+namespace detail {
+template <class T>
+void tile_amax_impl(const T* x, const tile_shape& shape, float* out) {
+  if (shape.tile_rows == 0 || shape.tile_cols == 0) scale_fail("tile_amax", "tile sizes must be > 0");
+  if (shape.cols != 0 && shape.rows > std::numeric_limits<std::size_t>::max() / shape.cols)
+    scale_fail("tile_amax", "rows * cols overflows size_t");
+  if (shape.rows * shape.cols == 0) return;
+  if (x == nullptr || out == nullptr) scale_fail("tile_amax", "null pointer with a non-empty matrix");
+  const std::size_t nt = shape.count();
+  for (std::size_t t = 0; t < nt; ++t) {
+    const tile_rect r = shape.tile(t);
+    std::uint32_t acc = 0;
+    for (std::size_t i = r.row; i < r.row + r.rows; ++i) {
+      const std::uint32_t row = max_abs_bits(x + i * shape.cols + r.col, r.cols);
+      acc = acc < row ? row : acc;
+    }
+    out[t] = amax_from_bits(acc);
+  }
+}
+}  // namespace detail
+
 /// amax of every tile of the row-major rows x cols matrix x (row stride cols):
 /// out[t] for t < shape.count(), tiles numbered row-major, edge tiles partial.
 /// NaN/Inf as amax(). Throws std::invalid_argument for tile_rows or tile_cols
 /// == 0, rows * cols overflowing size_t, or null pointers with a non-empty
 /// matrix.
 ///   std::vector<float> a(s.count()); pqt::tile_amax(x, s, a.data());
-inline void tile_amax(const float* x, const tile_shape& shape, float* out) {
-  if (shape.tile_rows == 0 || shape.tile_cols == 0) detail::scale_fail("tile_amax", "tile sizes must be > 0");
-  if (shape.cols != 0 && shape.rows > std::numeric_limits<std::size_t>::max() / shape.cols)
-    detail::scale_fail("tile_amax", "rows * cols overflows size_t");
-  if (shape.rows * shape.cols == 0) return;
-  if (x == nullptr || out == nullptr) detail::scale_fail("tile_amax", "null pointer with a non-empty matrix");
-  const std::size_t nt = shape.count();
-  for (std::size_t t = 0; t < nt; ++t) {
-    const tile_rect r = shape.tile(t);
-    std::uint32_t acc = 0;
-    for (std::size_t i = r.row; i < r.row + r.rows; ++i) {
-      const std::uint32_t row = detail::max_abs_bits(x + i * shape.cols + r.col, r.cols);
-      acc = acc < row ? row : acc;
-    }
-    out[t] = detail::amax_from_bits(acc);
-  }
+inline void tile_amax(const float* x, const tile_shape& shape, float* out) { detail::tile_amax_impl(x, shape, out); }
+
+/// tile_amax over a matrix of minifloats (bf16, fp16, ...; decoded exactly).
+template <int E, int M, encoding Enc, int Bias, bool Signed>
+void tile_amax(const minifloat<E, M, Enc, Bias, Signed>* x, const tile_shape& shape, float* out) {
+  detail::tile_amax_impl(x, shape, out);
 }
 
 }  // namespace pqt

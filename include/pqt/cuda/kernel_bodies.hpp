@@ -125,19 +125,10 @@ inline gaussws_kernel_params make_gaussws_kernel_params(const gaussws_config& c)
   return p;
 }
 
-/// Where quantize writes (device pointers) and dequantize reads: codes as
-/// pqt::quantized::codes (pqt::code_bytes(n, cfg) bytes), scales
-/// (pqt::scale_count(n, cfg) codes), and one float tensor scale (needed by
-/// tensor and NVFP4 scaling; optional otherwise).
+/// Where quantize writes (device pointers) and dequantize reads: the host
+/// API's pqt::quantized_view over device memory.
 ///   pqt::cuda::quantized_view q{d_codes, code_bytes(n, cfg), d_scales, scale_count(n, cfg), d_ts, n};
-struct quantized_view {
-  std::uint8_t* codes = nullptr;
-  std::size_t code_bytes = 0;
-  std::uint8_t* scales = nullptr;
-  std::size_t scale_count = 0;
-  float* tensor_scale = nullptr;
-  std::size_t n = 0;
-};
+using pqt::quantized_view;
 
 namespace detail {
 
