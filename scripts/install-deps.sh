@@ -26,16 +26,26 @@ need python3-pip     python3 -m pip --version
 need git             have git
 need ca-certificates test -d /etc/ssl/certs
 
-# Python packages for tests/python (differential test against ml_dtypes/gfloat),
-# in a venv: Debian's python3 is "externally managed" (PEP 668), pyenv's is not,
-# and the test looks for the venv at the same path. Without network this only
-# warns, and that test skips.
+# Python packages, in a venv: Debian's python3 is "externally managed" (PEP
+# 668), pyenv's is not, and the tests look for the venv at the same path.
+#  - tests/python (differential tests against ml_dtypes/gfloat): ml_dtypes,
+#    gfloat, numpy; without them those tests skip;
+#  - the Python package (pip install .) and its tests (python/tests):
+#    nanobind and scikit-build-core to build it without build isolation,
+#    torch and torchao (the oracles) and pytest. PyTorch's wheel brings
+#    several GB of CUDA libraries: installed once, then reused.
+# The pins are the versions the documented difference classes were found on.
+# Without network this only warns; scripts/test.sh then fails, since it runs
+# the Python tests.
 python_test_packages() {
   local venv=${PQT_PY_VENV:-${HOME:-/root}/.cache/pqt-venv}
   local py=$venv/bin/python out
-  local pins=(ml_dtypes==0.6.0 gfloat==0.5.2 numpy)
-  if "$py" -c 'import importlib.metadata as m, numpy
-assert m.version("ml_dtypes") == "0.6.0" and m.version("gfloat") == "0.5.2"' >/dev/null 2>&1; then
+  local pins=(ml_dtypes==0.6.0 gfloat==0.5.2 numpy torch==2.15.0 torchao==0.18.0 nanobind==3.1.0
+              scikit-build-core==1.1.2 pytest)
+  if "$py" -c 'import importlib.metadata as m, numpy, pytest, nanobind, scikit_build_core
+v = {p: m.version(p) for p in ("ml_dtypes", "gfloat", "torch", "torchao")}
+assert v["ml_dtypes"] == "0.6.0" and v["gfloat"] == "0.5.2", v
+assert v["torch"].split("+")[0] == "2.15.0" and v["torchao"] == "0.18.0", v' >/dev/null 2>&1; then
     return 0
   fi
   if [[ ! -x $py ]]; then
@@ -50,7 +60,7 @@ assert m.version("ml_dtypes") == "0.6.0" and m.version("gfloat") == "0.5.2"' >/d
   if out=$("$py" -m pip install -q --disable-pip-version-check "${pins[@]}" 2>&1); then
     echo "install-deps: Python test packages installed in $venv"
   else
-    echo "install-deps: warning: pip install ${pins[*]} failed (the ml_dtypes test will skip): ${out##*$'\n'}" >&2
+    echo "install-deps: warning: pip install ${pins[*]} failed (the Python tests cannot run): ${out##*$'\n'}" >&2
   fi
 }
 
