@@ -351,8 +351,23 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
   const std::uint32_t b = bit_cast<std::uint32_t>(x);
   const std::uint32_t a = b & 0x7FFFFFFFu;
   const std::uint32_t neg = b >> 31;
-  const fast_rounding fr = fast_round<R>(p, a, neg, rbits, k);
-  std::uint32_t mag = fr.lo + fr.up;
+  std::uint32_t mag = 0;
+  if constexpr (R == rounding::nearest_even) {
+    // round_value_fast's nearest-even value, then its code: normal region,
+    // the rounded bits shifted and rebiased; below the smallest normal,
+    // (|x| + C) - C on the subnormal grid times 2^(M - emin), an exact
+    // integer (2^M when it rounds up to the smallest normal: that code).
+    // About half fast_round's work; normal lanes feed 0 to the float side.
+    (void)rbits, (void)k;
+    const std::uint32_t normal = a >= p.min_normal_bits;
+    const std::uint32_t v_n = (a + (p.half - 1u) + ((a >> p.s) & 1u)) & ~p.low;
+    const float v_s = (bit_cast<float>(a & (normal - 1u)) + p.sub_magic) - p.sub_magic;
+    const std::uint32_t mag_s = static_cast<std::uint32_t>(static_cast<std::int32_t>(v_s * p.scale_up1 * p.scale_up2));
+    mag = sel(normal, (v_n >> p.s) - p.rebias, mag_s);
+  } else {
+    const fast_rounding fr = fast_round<R>(p, a, neg, rbits, k);
+    mag = fr.lo + fr.up;
+  }
 
   // Overflow, Inf, NaN, zero and sign, each a select on per-format constants
   // (overflow_code's rule, on p's fields).
