@@ -521,4 +521,20 @@ TEST_CASE("bf16 and fp16 arrays, and bad input is an error") {
   CHECK_THROWS_AS(pqt::dequantize(q, quant_config::mxfp8(), y.data(), 9), std::invalid_argument);
   CHECK_THROWS_AS(pqt::dequantize(q, quant_config::mxfp4(), y.data(), 10), std::invalid_argument);
   pqt::fake_quant(static_cast<const float*>(nullptr), nullptr, 0, quant_config{});  // n = 0 is fine
+  for (int t : {-5, 1025}) {
+    bad = quant_config{};
+    bad.threads = t;
+    CHECK_THROWS_WITH_AS(pqt::fake_quant(x.data(), y.data(), 10, bad), doctest::Contains("threads"), std::invalid_argument);
+    pqt::gaussws_config g;
+    g.threads = t;
+    CHECK_THROWS_WITH_AS(pqt::gaussws(x.data(), y.data(), 10, g), doctest::Contains("threads"), std::invalid_argument);
+  }
+  // caller memory: tensor scaling reads the tensor scale, n = 0 still writes it (1)
+  const quant_config t = quant_config::per_tensor(pqt::format_desc::parse("e4m3"));
+  std::vector<std::uint8_t> codes(10);
+  float ts = -1.0f;
+  CHECK_THROWS_AS(pqt::dequantize(pqt::quantized_view{codes.data(), 10, nullptr, 0, nullptr, 10}, t, y.data(), 10),
+                  std::invalid_argument);
+  pqt::quantize(x.data(), 0, t, pqt::quantized_view{nullptr, 0, nullptr, 0, &ts, 0});
+  CHECK(ts == 1.0f);
 }

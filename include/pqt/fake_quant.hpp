@@ -163,9 +163,18 @@ struct scale_set {
   throw std::invalid_argument(std::string("pqt::") + fn + ": " + why);
 }
 
+/// The most OpenMP threads a call may ask for (more fail to start, or crash).
+constexpr int max_threads = 1024;
+
+/// Whether c's scaling has a tensor scale (tensor scaling's s, NVFP4's s_t).
+inline bool needs_tensor_scale(const quant_config& c) {
+  return c.scale == scaling::tensor || (c.scale == scaling::block && c.block_kind == block_scale::nvfp4);
+}
+
 /// Checks a config against n elements; returns the number of scales.
 inline std::size_t check_config(const char* fn, std::size_t n, const quant_config& c) {
   if (c.random_bits < 1 || c.random_bits > 32) tensor_fail(fn, "random_bits must be in 1..32");
+  if (c.threads < 0 || c.threads > max_threads) tensor_fail(fn, "threads must be in 0..1024 (0: OpenMP's default)");
   if (c.round == rounding::gaussian && !(c.sigma >= 0 && c.sigma < 1e30f)) tensor_fail(fn, "sigma must be finite and >= 0");
   if (static_cast<int>(c.round) < 0 || static_cast<int>(c.round) >= rounding_count) tensor_fail(fn, "invalid rounding");
   if (c.format.enc() == encoding::scale) tensor_fail(fn, "the element format cannot be a scale format (e8m0)");
@@ -673,8 +682,8 @@ inline std::size_t check_view(const char* fn, std::size_t n, const quant_config&
     tensor_fail(fn, "codes/scales sizes do not match the config (" + std::to_string(v.code_bytes) + " code bytes and " +
                         std::to_string(v.scale_count) + " scales given, " + std::to_string(code_bytes(n, cfg)) +
                         " and " + std::to_string(nscales) + " needed)");
-  const bool needs_ts = cfg.scale == scaling::tensor || (cfg.scale == scaling::block && cfg.block_kind == block_scale::nvfp4);
-  if (n != 0 && (v.codes == nullptr || (nscales > 0 && v.scales == nullptr) || (needs_ts && v.tensor_scale == nullptr)))
+  if (n != 0 && (v.codes == nullptr || (nscales > 0 && v.scales == nullptr) ||
+                 (needs_tensor_scale(cfg) && v.tensor_scale == nullptr)))
     tensor_fail(fn, "null pointer");
   return nscales;
 }
@@ -767,8 +776,7 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
   const std::size_t nscales = detail::check_view("dequantize", n, cfg, v);
   if (n == 0) return;
   if (out == nullptr) detail::tensor_fail("dequantize", "null pointer");
-  const bool needs_ts = cfg.scale == scaling::tensor || (cfg.scale == scaling::block && cfg.block_kind == block_scale::nvfp4);
-  const detail::scale_set q{v.scales, nscales, needs_ts ? *v.tensor_scale : 1.0f};
+  const detail::scale_set q{v.scales, nscales, detail::needs_tensor_scale(cfg) ? *v.tensor_scale : 1.0f};
   const detail::element_coder ec(cfg);
   const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
   const std::uint8_t* codes = v.codes;
@@ -861,6 +869,7 @@ inline int gaussws_block_exponent(const gaussws_config& g, float a) {
 /// Throws std::invalid_argument naming what is wrong with g for n elements.
 inline void check_gaussws_config(const gaussws_config& g, std::size_t n) {
   if (g.bits < 1 || g.bits > 64) tensor_fail("gaussws", "bits must be in 1..64");
+  if (g.threads < 0 || g.threads > max_threads) tensor_fail("gaussws", "threads must be in 0..1024 (0: OpenMP's default)");
   if (g.noise == noise_kind::gaussian && !(g.sigma >= 0 && g.sigma < 1e30f)) tensor_fail("gaussws", "sigma must be finite and >= 0");
   if (g.delta == delta_mode::element && g.scale != scaling::block)
     tensor_fail("gaussws", "element-mode Delta needs block scaling");

@@ -129,9 +129,13 @@ cudaError_t quantize(const T* x, std::size_t n, const quant_config& cfg, const q
   std::size_t nscales = 0;
   if (!detail::valid_config("cuda::quantize", n, cfg, nscales, true)) return cudaErrorInvalidValue;
   if (q.n != n || q.code_bytes != code_bytes(n, cfg) || q.scale_count != nscales) return cudaErrorInvalidValue;
-  const bool needs_ts = cfg.scale == scaling::tensor || (cfg.scale == scaling::block && cfg.block_kind == block_scale::nvfp4);
-  if (n == 0) return cudaSuccess;
-  if (x == nullptr || q.codes == nullptr || (nscales > 0 && q.scales == nullptr) || (needs_ts && q.tensor_scale == nullptr))
+  if (n == 0) {  // no launch; the tensor scale still reads 1, as on the host
+    static const float one = 1.0f;
+    return q.tensor_scale == nullptr ? cudaSuccess
+                                     : cudaMemcpyAsync(q.tensor_scale, &one, sizeof one, cudaMemcpyHostToDevice, stream);
+  }
+  if (x == nullptr || q.codes == nullptr || (nscales > 0 && q.scales == nullptr) ||
+      (pqt::detail::needs_tensor_scale(cfg) && q.tensor_scale == nullptr))
     return cudaErrorInvalidValue;
   const kernel_params p = make_kernel_params(cfg);
   return detail::run_on(stream, [&](device_executor& ex) { run_quantize<detail::elem_of_t<T>>(ex, p, detail::as_storage(x), n, q); });
@@ -146,9 +150,9 @@ cudaError_t dequantize(const quantized_view& q, const quant_config& cfg, T* out,
   std::size_t nscales = 0;
   if (!detail::valid_config("cuda::dequantize", n, cfg, nscales, false)) return cudaErrorInvalidValue;
   if (q.n != n || q.code_bytes != code_bytes(n, cfg) || q.scale_count != nscales) return cudaErrorInvalidValue;
-  const bool needs_ts = cfg.scale == scaling::tensor || (cfg.scale == scaling::block && cfg.block_kind == block_scale::nvfp4);
   if (n == 0) return cudaSuccess;
-  if (out == nullptr || q.codes == nullptr || (nscales > 0 && q.scales == nullptr) || (needs_ts && q.tensor_scale == nullptr))
+  if (out == nullptr || q.codes == nullptr || (nscales > 0 && q.scales == nullptr) ||
+      (pqt::detail::needs_tensor_scale(cfg) && q.tensor_scale == nullptr))
     return cudaErrorInvalidValue;
   const kernel_params p = make_kernel_params(cfg);
   return detail::run_on(stream, [&](device_executor& ex) { run_dequantize<detail::elem_of_t<T>>(ex, p, q, detail::as_storage(out), n); });
