@@ -2,6 +2,10 @@
 # Installs what pqt's build needs on Debian 12 (bookworm), and only what is
 # missing: safe to run again. Needs root (or sudo) only when it installs.
 set -euo pipefail
+# --no-python-tests: only what the C++ build and the demo need (scripts/run.sh),
+# not the test venv (torch and its CUDA libraries are several GB).
+python_tests=1
+[[ ${1:-} == --no-python-tests ]] && python_tests=0
 
 missing=()
 need() {  # need <package> <test...>: queue the package when the test fails
@@ -23,6 +27,10 @@ need libbenchmark-dev test -f /usr/include/benchmark/benchmark.h
 need python3         have python3
 need python3-venv    python3 -c 'import ensurepip'
 need python3-pip     python3 -m pip --version
+python_headers() {  # the Python package's build needs Python.h of this python3
+  test -f "$(python3 -c 'import sysconfig; print(sysconfig.get_path("include"))')/Python.h"
+}
+need python3-dev     python_headers
 need git             have git
 need ca-certificates test -d /etc/ssl/certs
 
@@ -53,7 +61,7 @@ assert v["torch"].split("+")[0] == "2.15.0" and v["torchao"] == "0.18.0", v' >/d
     [[ -e $venv ]] && fresh=0
     if ! out=$(python3 -m venv "$venv" 2>&1); then
       ((fresh)) && rm -rf "$venv"  # only what this call made
-      echo "install-deps: warning: cannot create a venv at $venv (the ml_dtypes test will skip): ${out##*$'\n'}" >&2
+      echo "install-deps: warning: cannot create a venv at $venv (the Python tests cannot run): ${out##*$'\n'}" >&2
       return 0
     fi
   fi
@@ -66,7 +74,7 @@ assert v["torch"].split("+")[0] == "2.15.0" and v["torchao"] == "0.18.0", v' >/d
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all build dependencies present"
-  python_test_packages
+  ((python_tests)) && python_test_packages
   exit 0
 fi
 
@@ -88,4 +96,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
-python_test_packages
+if ((python_tests)); then python_test_packages; fi

@@ -12,5 +12,7 @@ cmake --preset ci
 cmake --build --preset ci --parallel "$jobs"
 status=0
 ctest --preset ci --parallel "$jobs" || status=1
-PQT_REF=$PWD/build/ci/tests/python/pqt_ref bash scripts/test-python.sh || status=1
+ref=$PWD/build/ci/tests/python/pqt_ref
+[[ -x $ref ]] || ref=""  # the tests compile it themselves
+PQT_REF=$ref bash scripts/test-python.sh || status=1
 exit "$status"

@@ -105,7 +105,7 @@ def main():
     one_t = torch.ones(1)
     us_n = best(lambda: pqt.fake_quant(one_n, fmt="e4m3"), a.repeat, inner=2000) * 1e6
     us_t = best(lambda: pqt.fake_quant(one_t, fmt="e4m3"), a.repeat, inner=2000) * 1e6
-    op_args = pqt.torch.op_args(_core.quant_args("e4m3"))
+    op_args = pqt.torch.op_args("e4m3")
     us_op = best(lambda: torch.ops.pqt.fake_quant(one_t, *op_args), a.repeat, inner=2000) * 1e6
     us_cast = best(lambda: one_t.to(torch.float8_e4m3fn).float(), a.repeat, inner=2000) * 1e6
 

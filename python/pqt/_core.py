@@ -56,7 +56,10 @@ class Format:
 
     @property
     def values(self) -> np.ndarray:
-        """float32 array: values[c] is the value of code c (NaN codes give NaN)."""
+        """float32 array: values[c] is the value of code c (NaN codes give NaN);
+        formats of at most 16 bits."""
+        if self.bits > 16:
+            raise ValueError(f"pqt: the code table is for formats of at most 16 bits ({self.name} has {self.bits})")
         return _code_table(self._spec).copy()
 
     @property
@@ -113,15 +116,18 @@ def _u64(what: str, v: Any) -> int:
     return v - _U64 if v >= 1 << 63 else v
 
 
-def _u64_traced(v):
-    """_u64 without checks, for values that may be symbolic under torch.compile."""
-    return v - _U64 if isinstance(v, int) and v >= 1 << 63 else v
 
 
 def _str(what: str, v: Any) -> str:
     if not isinstance(v, str):
         raise TypeError(f"pqt: {what} must be a str, got {type(v).__name__}")
     return v
+
+
+def _bool(what: str, v: Any) -> bool:
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"pqt: {what} must be a bool, got {type(v).__name__}")
+    return bool(v)
 
 
 def _float(what: str, v: Any) -> float:
@@ -182,14 +188,15 @@ def quant_args(
     except (TypeError, ValueError):
         raise TypeError(f"pqt: tile must be a pair (tile_rows, tile_cols), got {tile!r}") from None
     if not _check:
-        return QuantArgs(fmt, scaling, round, overflow, block_size, random_bits, sigma, _u64_traced(seed),
-                         _u64_traced(offset), _u64_traced(index_base), tensor_scale, margin, power_of_two, e8m0_rule,
-                         tile_rows, tile_cols, threads)
+        # as given: a comparison on a symbolic int would specialize the graph
+        # on its value (so under torch.compile seeds are < 2^63)
+        return QuantArgs(fmt, scaling, round, overflow, block_size, random_bits, sigma, seed, offset, index_base,
+                         tensor_scale, margin, power_of_two, e8m0_rule, tile_rows, tile_cols, threads)
     args = QuantArgs(
         _str("fmt", fmt), _str("scaling", scaling), _str("round", round), _str("overflow", overflow),
         _int("block_size", block_size, 1, 1 << 62), _int("random_bits", random_bits, -(1 << 31), 1 << 31),
         _float("sigma", sigma), _u64("seed", seed), _u64("offset", offset), _u64("index_base", index_base),
-        _float("tensor_scale", tensor_scale), _float("margin", margin), bool(power_of_two),
+        _float("tensor_scale", tensor_scale), _float("margin", margin), _bool("power_of_two", power_of_two),
         _str("e8m0_rule", e8m0_rule), _int("tile_rows", tile_rows, 1, 1 << 62), _int("tile_cols", tile_cols, 1, 1 << 62),
         _int("threads", threads, 0, 1 << 31),
     )
@@ -203,7 +210,7 @@ def config(args: QuantArgs):
     return _pqt.make_config(*args)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: seed=1 and seed=True are different calls
 def _cached_args(make, *a, **kw):
     args = make(*a, **kw)
     return args, spec_of(args)
@@ -304,8 +311,8 @@ def gaussws_args(
     except (TypeError, ValueError):
         raise TypeError(f"pqt: tile must be a pair (tile_rows, tile_cols), got {tile!r}") from None
     if not _check:
-        return GaussWSArgs(noise, sigma, delta, bits, fmt, scaling, block_size, tile_rows, tile_cols, _u64_traced(seed),
-                           _u64_traced(offset), _u64_traced(index_base), threads)
+        return GaussWSArgs(noise, sigma, delta, bits, fmt, scaling, block_size, tile_rows, tile_cols, seed, offset,
+                           index_base, threads)
     args = GaussWSArgs(
         _str("noise", noise), _float("sigma", sigma), _str("delta", delta), _int("bits", bits, -(1 << 31), 1 << 31),
         _str("fmt", fmt), _str("scaling", scaling), _int("block_size", block_size, 1, 1 << 62),
@@ -366,9 +373,9 @@ def scales_shape(shape: Tuple[int, ...], count: int, args) -> Tuple[int, ...]:
     cross rows; tile scales (tile rows, tile columns); else flat."""
     if args.scaling in ("mx", "block", "nvfp4") and len(shape) >= 1 and shape[-1] % args.block_size == 0:
         return tuple(shape[:-1]) + (shape[-1] // args.block_size,)
-    if args.scaling == "tile" and len(shape) >= 1 and shape[-1] > 0:
-        cols = shape[-1]
-        return (count // (-(-cols // args.tile_cols)), -(-cols // args.tile_cols)) if count else (0, 0)
+    if args.scaling == "tile" and len(shape) >= 1:
+        across = max(1, -(-shape[-1] // args.tile_cols))
+        return (count // across, across)
     return (count,)
 
 
@@ -478,6 +485,7 @@ def quantize(x, fmt: str = "e4m3", scaling: str = "none", round: str = "nearest_
     _pqt.quantize(_raw(x, e), e, cfg, cols, codes, scales, ts, 0)
     f = _element_format(args)
     name, _ = code_dtype_names(f)
+    packed = packed or f.bits not in (4, 6)  # only FP4 and FP6 codes are ever packed
     if f.bits in (4, 6):
         if packed:
             codes = codes.reshape(codes_shape(x.shape, codes.size, f.bits))
@@ -504,8 +512,9 @@ def dequantize(q: Quantized, dtype=None):
     e = _numpy_elem(out, "dtype")
     cfg = config(q.args)
     codes = q.codes
-    if not q.packed:
-        codes = pack_codes(codes, _element_format(q.args).bits)
+    bits = _element_format(q.args).bits
+    if not q.packed and bits in (4, 6):
+        codes = pack_codes(codes, bits)
     _pqt.dequantize(_bytes(codes), _bytes(q.scales), q.tensor_scale, cfg, _cols(q.shape), _raw(out, e), e, 0)
     return out
 

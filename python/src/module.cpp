@@ -9,6 +9,7 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #if defined(__linux__)
@@ -16,7 +17,6 @@
 #endif
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include <pqt/fake_quant.hpp>
 #include <pqt/runtime.hpp>
@@ -91,6 +91,8 @@ placement check_array(const char* what, const A& a, nb::dlpack::dtype want, cons
     fail(std::string("pqt: ") + what + " must be contiguous (call .contiguous() / np.ascontiguousarray first)");
   if (n != count)
     fail(std::string("pqt: ") + what + " holds " + std::to_string(n) + " elements, " + std::to_string(count) + " expected");
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % (d.bits / 8 > 0 ? d.bits / 8 : 1) != 0)
+    fail(std::string("pqt: ") + what + " is not aligned to its element size (" + std::to_string(d.bits / 8) + " bytes)");
   placement p;
   const int dt = a.device_type();
   if (dt == nb::device::cuda::value) {
@@ -190,7 +192,7 @@ struct config {
 
 config make_config(const std::string& fmt, const std::string& scaling, const std::string& round,
                    const std::string& over, std::int64_t block_size, int random_bits, float sigma, std::int64_t seed,
-                   std::int64_t offset, std::int64_t index_base, float tensor_scale, float margin, bool power_of_two,
+                   std::int64_t offset, std::int64_t index_base, double tensor_scale, double margin, bool power_of_two,
                    const std::string& e8m0_rule, std::int64_t tile_rows, std::int64_t tile_cols, int threads) {
   config r;
   pqt::quant_config& c = r.c;
@@ -204,33 +206,52 @@ config make_config(const std::string& fmt, const std::string& scaling, const std
   c.seed = to_u64(seed);
   c.offset = to_u64(offset);
   c.index_base = to_u64(index_base);
-  if (!(tensor_scale >= 0 && tensor_scale < std::numeric_limits<float>::infinity()))
-    fail("pqt: tensor_scale must be finite and >= 0 (0: the current amax), got " + std::to_string(tensor_scale));
-  c.tensor_scale = tensor_scale;
-  if (!(margin > -1e30f && margin < 1e30f)) fail("pqt: margin must be finite");
-  c.tensor.margin = margin;
+  const float ts = static_cast<float>(tensor_scale);
+  if (!(tensor_scale >= 0 && ts < std::numeric_limits<float>::infinity()))
+    fail("pqt: tensor_scale must be a finite float >= 0 (0: the current amax), got " + std::to_string(tensor_scale));
+  if (tensor_scale > 0 && !(ts >= std::numeric_limits<float>::min()))
+    fail("pqt: tensor_scale " + std::to_string(tensor_scale) + " is below float's smallest normal (it would read as 0, "
+         "the current amax)");
+  c.tensor_scale = ts;
+  if (!(std::fabs(margin) <= 1e6)) fail("pqt: margin must be finite (powers of two of headroom)");
+  c.tensor.margin = static_cast<float>(margin);
   c.tensor.power_of_two = power_of_two;
   c.e8m0_rule = parse_e8m0(e8m0_rule);
   c.tile_rows = to_size("tile_rows", tile_rows, 1);
   c.tile_cols = to_size("tile_cols", tile_cols, 1);
-  if (threads < 0) fail("pqt: threads must be >= 0 (0: OpenMP's default)");
-  c.threads = threads;
+  c.threads = threads;  // checked with the rest below
   pqt::quant_config t = c;  // the tile shape is checked per call
   t.rows = t.cols = 1;
-  pqt::detail::check_config("config", t.scale == pqt::scaling::tile ? 1 : 0, t);
+  pqt::detail::check_config("options", t.scale == pqt::scaling::tile ? 1 : 0, t);
   return r;
 }
 
-/// The config for one call: tile scaling takes rows x cols from the array
-/// (rows = n / last dimension).
+/// Tile scaling's matrix: rows x cols with cols = the array's last dimension
+/// (an empty array is 0 x 1).
+template <class C>
+void set_matrix(C& c, std::size_t n, std::int64_t cols) {
+  if (c.scale != pqt::scaling::tile) return;
+  if (n == 0) {
+    c.rows = 0, c.cols = 1;
+    return;
+  }
+  if (cols <= 0) fail("pqt: tile scaling needs an array with at least one dimension");
+  c.cols = static_cast<std::size_t>(cols);
+  c.rows = n / c.cols;
+}
+
+/// The config for one call (the tile matrix from the array's shape).
 pqt::quant_config for_call(const config& cfg, std::size_t n, std::int64_t cols) {
   pqt::quant_config c = cfg.c;
-  if (c.scale == pqt::scaling::tile) {
-    if (cols <= 0) fail("pqt: tile scaling needs an array with at least one dimension and a non-empty last one");
-    c.cols = static_cast<std::size_t>(cols);
-    c.rows = n / c.cols;
-  }
+  set_matrix(c, n, cols);
   return c;
+}
+
+/// What the host API checks only once it computes MX / tile scales, checked
+/// before a CUDA launch too (ValueError with the C++ message on either device).
+void check_pow2(const char* fn, const pqt::quant_config& c, std::size_t n) {
+  if (n > 0 && ((c.scale == pqt::scaling::block && c.block_kind == pqt::block_scale::mx) || c.scale == pqt::scaling::tile))
+    pqt::detail::check_pow2_range(fn, c);
 }
 
 struct gcfg {
@@ -263,7 +284,6 @@ gcfg make_gaussws_config(const std::string& noise, float sigma, const std::strin
   g.seed = to_u64(seed);
   g.offset = to_u64(offset);
   g.index_base = to_u64(index_base);
-  if (threads < 0) fail("pqt: threads must be >= 0 (0: OpenMP's default)");
   g.threads = threads;
   pqt::gaussws_config t = g;
   t.rows = t.cols = 1;
@@ -282,8 +302,7 @@ void fake_quant(const ro_array& x, const array& out, int t, const config& cfg, s
   const pqt::quant_config c = for_call(cfg, n, cols);
   if (px.device >= 0) {
     pqt::detail::check_config("fake_quant", n, c);
-    if (n > 0 && ((c.scale == pqt::scaling::block && c.block_kind == pqt::block_scale::mx) || c.scale == pqt::scaling::tile))
-      pqt::detail::check_pow2_range("fake_quant", c);
+    check_pow2("fake_quant", c, n);
     nb::gil_scoped_release nogil;
     return cuda_fake_quant(px.device, stream, e, x.data(), out.data(), n, c);
   }
@@ -292,7 +311,10 @@ void fake_quant(const ro_array& x, const array& out, int t, const config& cfg, s
   host_fake_quant(e, x.data(), out.data(), n, c);
 }
 
-pqt::quantized_view view_of(const char* fn, const array& codes, const array& scales, const array& ts, std::size_t n,
+/// The quantized_view over three arrays (dequantize reads them only, and
+/// takes read-only arrays).
+template <class A>
+pqt::quantized_view view_of(const char* fn, const A& codes, const A& scales, const A& ts, std::size_t n,
                             const pqt::quant_config& c, placement& where) {
   const nb::dlpack::dtype u8 = nb::dtype<std::uint8_t>();
   const std::size_t cb = pqt::code_bytes(n, c), ns = pqt::scale_count(n, c);
@@ -302,8 +324,9 @@ pqt::quantized_view view_of(const char* fn, const array& codes, const array& sca
   same_device(pc, ps, "codes and scales");
   same_device(pc, pt, "codes and tensor_scale");
   where = pc;
-  pqt::quantized_view v{static_cast<std::uint8_t*>(codes.data()), cb, static_cast<std::uint8_t*>(scales.data()), ns,
-                        static_cast<float*>(ts.data()), n};
+  auto ptr = [](const void* p) { return static_cast<std::uint8_t*>(const_cast<void*>(p)); };
+  pqt::quantized_view v{ptr(codes.data()), cb, ptr(scales.data()), ns,
+                        reinterpret_cast<float*>(ptr(ts.data())), n};
   pqt::detail::check_view(fn, n, c, v);
   return v;
 }
@@ -318,8 +341,7 @@ void quantize(const ro_array& x, int t, const config& cfg, std::int64_t cols, co
   const pqt::quantized_view v = view_of("quantize", codes, scales, ts, n, c, pv);
   same_device(px, pv, "x and codes");
   if (px.device >= 0) {
-    if (n > 0 && ((c.scale == pqt::scaling::block && c.block_kind == pqt::block_scale::mx) || c.scale == pqt::scaling::tile))
-      pqt::detail::check_pow2_range("quantize", c);
+    check_pow2("quantize", c, n);
     nb::gil_scoped_release nogil;
     return cuda_quantize(px.device, stream, e, x.data(), n, c, v);
   }
@@ -328,7 +350,7 @@ void quantize(const ro_array& x, int t, const config& cfg, std::int64_t cols, co
   host_quantize(e, x.data(), n, c, v);
 }
 
-void dequantize(const array& codes, const array& scales, const array& ts, const config& cfg, std::int64_t cols,
+void dequantize(const ro_array& codes, const ro_array& scales, const ro_array& ts, const config& cfg, std::int64_t cols,
                 const array& out, int t, std::uintptr_t stream) {
   const elem e = to_elem(t);
   const std::size_t n = numel(ro_array(out));
@@ -354,11 +376,7 @@ void gaussws(const ro_array& w, int t, const array& out, bool out_bf16, const gc
   const placement po = check_elems("out", out, out_bf16 ? elem::bf16 : elem::f32, n);
   same_device(pw, po, "w and out");
   pqt::gaussws_config g = cfg.g;
-  if (g.scale == pqt::scaling::tile) {
-    if (cols <= 0) fail("pqt: tile scaling needs an array with at least one dimension and a non-empty last one");
-    g.cols = static_cast<std::size_t>(cols);
-    g.rows = n / g.cols;
-  }
+  set_matrix(g, n, cols);
   if (pw.device >= 0) {
     pqt::detail::check_gaussws_config(g, n);
     nb::gil_scoped_release nogil;
@@ -440,6 +458,11 @@ NB_MODULE(_pqt, m) {
   m.doc() = "pqt's compiled core (use the pqt package, not this module)";
   m.attr("__version__") = PQT_VERSION_STRING;
   m.attr("cuda_built") = cuda_built();
+#if defined(_OPENMP)
+  m.attr("openmp") = true;
+#else
+  m.attr("openmp") = false;
+#endif
   // Configs stay in the Python layer's caches until the interpreter exits;
   // that is not a leak worth a warning.
   nb::set_leak_warnings(false);

@@ -10,6 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# torch.compile's on-disk caches outlive a run: a graph cached by another
+# version of the code must not stand in for this one's (set before torch loads).
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="pqt-inductor-"))
+
 
 @pytest.fixture(scope="session")
 def ref_exe(tmp_path_factory):

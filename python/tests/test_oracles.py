@@ -72,13 +72,6 @@ def test_torch_casts(fmt, dtype, overflow):
                       pqt.fake_quant(X[~diff], fmt=fmt, overflow=overflow))
 
 
-def test_torch_e8m0_cast_is_pqt_nearest_away_on_scales():
-    # torch's float -> float8_e8m0fnu rounds ties (1.5 * 2^k) up, like ml_dtypes;
-    # pqt's MX scales come from the e8m0 rules, never from this cast. Documented, not used.
-    t = torch.tensor([3.0, 6.0, 1.0]).to(torch.float8_e8m0fnu).view(torch.uint8).tolist()
-    assert t == [129, 130, 127]
-
-
 # ---- ml_dtypes ----------------------------------------------------------------------
 
 ML = [
@@ -117,8 +110,8 @@ def test_ml_dtypes_astype(fmt, dtype):
 
 # ---- torchao MX ----------------------------------------------------------------------
 
-torchao_mx = pytest.importorskip("torchao.prototype.mx_formats.mx_tensor")
-from torchao.prototype.mx_formats.config import ScaleCalculationMode  # noqa: E402
+# torchao is imported inside its tests: if its prototype API moves, those
+# tests fail; the torch and ml_dtypes oracles above still run.
 
 
 def _mx_inputs():
@@ -135,9 +128,13 @@ def _mx_inputs():
 
 @pytest.mark.parametrize("fmt,elem", [("e4m3", "float8_e4m3fn"), ("e5m2", "float8_e5m2"), ("e2m3", "fp6_e2m3"),
                                       ("e3m2", "fp6_e3m2"), ("e2m1", "float4_e2m1fn_x2")])
-@pytest.mark.parametrize("mode,rule", [(ScaleCalculationMode.FLOOR, "floor"), (ScaleCalculationMode.RCEIL, "rceil")])
-def test_torchao_mx(fmt, elem, mode, rule):
+@pytest.mark.parametrize("rule", ["floor", "rceil"])
+def test_torchao_mx(fmt, elem, rule):
     from torchao.prototype.mx_formats import constants
+    from torchao.prototype.mx_formats import mx_tensor as torchao_mx
+    from torchao.prototype.mx_formats.config import ScaleCalculationMode
+
+    mode = ScaleCalculationMode.FLOOR if rule == "floor" else ScaleCalculationMode.RCEIL
 
     elem_dtype = getattr(torch, elem, None) or getattr(constants, "DTYPE_" + elem.upper(), elem)
     x = _mx_inputs()
@@ -154,3 +151,52 @@ def test_torchao_mx(fmt, elem, mode, rule):
     # blocks, where both give 0 anyway): torchao divides by 2^-126 instead.
     tiny_block = (ours_scales == 0).repeat(32, axis=1).reshape(x.shape)
     assert np.all(tiny_block[diff]), (x[diff][:5], ours[diff][:5], values.numpy()[diff][:5])
+
+
+def test_torchao_nvfp4():
+    """torchao's NVFP4 reference (nvfp4_quantize with its per-tensor scale)
+    against scaling="nvfp4". The tensor scale agrees bit for bit. torchao
+    forms the block scale as (amax / 6) / s_t and the element as
+    x * ((1 / s_t) / scale) in float32, several roundings; pqt divides
+    exactly and rounds once. Every difference must be one of those roundings:
+    pqt's code is the once-rounded exact quotient, torchao's the rounding of
+    its float32 product (both predicted here with ml_dtypes from float64)."""
+    from torchao.prototype.mx_formats.nvfp4_tensor import nvfp4_quantize, per_tensor_amax_to_scale
+
+    rng = np.random.default_rng(SEED + 2)
+    # NVFP4's dynamic range (block amax within 2^-8 of the tensor's), a few tiny blocks
+    x = (rng.standard_normal((512, 256)) * np.exp2(rng.integers(-8, 1, (512, 16, 1))).repeat(16, axis=2).reshape(512, 256))
+    x = x.astype(np.float32)
+    x[::61, :16] *= np.float32(2**-12)
+    xt = torch.from_numpy(np.ascontiguousarray(x))
+    pts = per_tensor_amax_to_scale(xt.abs().max())
+    scales, data = nvfp4_quantize(xt, 16, pts)
+    q = pqt.quantize(xt, fmt="e2m1", scaling="nvfp4")
+    assert bits_equal(q.tensor_scale.numpy(), pts.reshape(1).numpy())
+    s_t = np.float64(pts.item())
+    amax = np.abs(x.reshape(-1, 16)).max(axis=1).astype(np.float64)
+    ours_s = q.scales.view(torch.uint8).numpy().reshape(-1)
+    theirs_s = scales.view(torch.uint8).numpy().reshape(-1)
+    exact_s = (amax / (6 * s_t)).astype(ml_dtypes.float8_e4m3fn).view(np.uint8)
+    # torchao also clamps the block scale to at least 2^-6 (e4m3's smallest
+    # normal): a block whose scale would be subnormal or 0 (amax below
+    # 2^-6 * 6 * s_t) keeps its small elements where pqt flushes them.
+    f32_s = np.clip((amax.astype(np.float32) / np.float32(6)) / np.float32(s_t), np.float32(2**-6), np.float32(448))
+    f32_s = f32_s.astype(ml_dtypes.float8_e4m3fn).view(np.uint8)
+    bad_s = ours_s != theirs_s
+    assert np.array_equal(ours_s, exact_s) and np.array_equal(theirs_s, f32_s)
+    assert bad_s.sum() < 0.05 * bad_s.size, bad_s.sum()  # the classes are rare on these inputs
+    # elements, in blocks whose scales agree
+    b = ours_s.astype(np.uint8).view(ml_dtypes.float8_e4m3fn).astype(np.float64)
+    xb = x.reshape(-1, 16).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero block scales: those blocks are excluded below
+        exact = np.clip(xb / (b[:, None] * s_t), -6, 6).astype(ml_dtypes.float4_e2m1fn).view(np.uint8)
+        recip = (np.float32(1) / np.float32(s_t)) / b.astype(np.float32)
+        f32 = np.clip(x.reshape(-1, 16) * recip[:, None], -6, 6).astype(ml_dtypes.float4_e2m1fn).view(np.uint8)
+    ours = pqt.quantize(x, fmt="e2m1", scaling="nvfp4", packed=False).codes.reshape(-1, 16).view(np.uint8)
+    theirs = np.stack([data.numpy().reshape(-1, 8) & 0xF, data.numpy().reshape(-1, 8) >> 4], axis=-1).reshape(-1, 16)
+    ok = ~bad_s
+    assert np.array_equal(ours[ok], exact[ok] & 0xF)
+    diff = ours[ok] != theirs[ok]
+    assert np.array_equal(theirs[ok][diff], f32[ok][diff] & 0xF)
+    assert ok.sum() > 0.9 * ok.size

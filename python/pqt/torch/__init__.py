@@ -19,7 +19,7 @@ except ImportError as e:  # pragma: no cover - exercised by a subprocess test
 from typing import Optional
 
 from .. import _core, _pqt
-from .._core import GaussWSArgs, QuantArgs, Quantized
+from .._core import QuantArgs, Quantized
 
 _ELEMS = {torch.float32: 0, torch.bfloat16: 1, torch.float16: 2}
 
@@ -27,7 +27,7 @@ _ELEMS = {torch.float32: 0, torch.bfloat16: 1, torch.float16: 2}
 # offset and index_base as ints, so a step counter can change them (and be
 # symbolic under torch.compile) without a new graph. Every argument costs
 # dispatch time, so the schema is short.
-_R = "str options, int seed, int offset, int index_base"
+_R = "str options, SymInt seed, SymInt offset, SymInt index_base"
 
 _lib = torch.library.Library("pqt", "DEF")
 _lib.define(f"fake_quant(Tensor x, {_R}) -> Tensor")
@@ -45,10 +45,6 @@ def _elem(dtype, what: str = "x") -> int:
 
 def _stream(t: torch.Tensor) -> int:
     return torch.cuda.current_stream(t.device).cuda_stream if t.is_cuda else 0
-
-
-def _cols(shape) -> int:
-    return int(shape[-1]) if len(shape) >= 1 else 0
 
 
 _dl = torch.utils.dlpack.to_dlpack
@@ -79,24 +75,33 @@ def _scale_count(shape, n, args: QuantArgs):
     return 0
 
 
+def _check(t: torch.Tensor, what: str = "x") -> int:
+    """What the C++ module checks, for the fake kernels too (a traced graph
+    fails where eager fails); returns the element type code."""
+    e = _elem(t.dtype, what)
+    if not t.is_contiguous():
+        raise ValueError(f"pqt: {what} must be contiguous (call .contiguous() first)")
+    return e
+
+
 # ---- kernels (CPU and CUDA share them: the C++ module picks the device) ----
 
 
 def _fake_quant_kernel(x, options, seed, offset, index_base):
     cfg = _core.config_of(options, seed, offset, index_base)
-    e = _elem(x.dtype)
+    e = _check(x)
     out = torch.empty_like(x, memory_format=torch.contiguous_format)
-    _pqt.fake_quant(_arr(x), _arr(out), e, cfg, _cols(x.shape), _stream(x))
+    _pqt.fake_quant(_arr(x), _arr(out), e, cfg, _core._cols(x.shape), _stream(x))
     return out
 
 
 def _quantize_kernel(x, options, seed, offset, index_base):
     cfg = _core.config_of(options, seed, offset, index_base)
-    e = _elem(x.dtype)
-    n, cols = x.numel(), _cols(x.shape)
+    e = _check(x)
+    n, cols = x.numel(), _core._cols(x.shape)
     codes = torch.empty(_pqt.code_bytes(cfg, n), dtype=torch.uint8, device=x.device)
     scales = torch.empty(_pqt.scale_count(cfg, n, cols), dtype=torch.uint8, device=x.device)
-    ts = torch.empty(1, dtype=torch.float32, device=x.device)
+    ts = torch.ones(1, dtype=torch.float32, device=x.device)  # 1 where the scaling has no tensor scale
     _pqt.quantize(_arr(x), e, cfg, cols, _arr(codes), _arr(scales), _arr(ts), _stream(x))
     return codes, scales, ts
 
@@ -105,17 +110,17 @@ def _dequantize_kernel(codes, scales, ts, shape, dtype, options):
     cfg = _core.config_of(options, 0, 0, 0)
     e = _elem(dtype, "dtype")
     out = torch.empty(list(shape), dtype=dtype, device=codes.device)
-    _pqt.dequantize(_arr(codes), _arr(scales), _arr(ts), cfg, _cols(shape), _arr(out), e, _stream(codes))
+    _pqt.dequantize(_arr(codes), _arr(scales), _arr(ts), cfg, _core._cols(shape), _arr(out), e, _stream(codes))
     return out
 
 
 def _gaussws_kernel(w, options, seed, offset, index_base, out_dtype):
     cfg = _core.config_of(options, seed, offset, index_base)
-    e = _elem(w.dtype, "w")
+    e = _check(w, "w")
     if out_dtype not in (torch.bfloat16, torch.float32):
         raise TypeError(f"pqt.gaussws: out_dtype must be torch.bfloat16 or torch.float32, got {out_dtype}")
     out = torch.empty(w.shape, dtype=out_dtype, device=w.device)
-    _pqt.gaussws(_arr(w), e, _arr(out), out_dtype == torch.bfloat16, cfg, _cols(w.shape), _stream(w))
+    _pqt.gaussws(_arr(w), e, _arr(out), out_dtype == torch.bfloat16, cfg, _core._cols(w.shape), _stream(w))
     return out
 
 
@@ -131,11 +136,13 @@ for _key in ("CPU", "CUDA"):
 
 @torch.library.register_fake("pqt::fake_quant")
 def _fake_quant_fake(x, options, seed, offset, index_base):
+    _check(x)
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
 @torch.library.register_fake("pqt::quantize")
 def _quantize_fake(x, options, seed, offset, index_base):
+    _check(x)
     args = _core.args_of(options, 0, 0, 0)
     n = x.numel()
     return (x.new_empty(_code_bytes(n, args), dtype=torch.uint8),
@@ -145,11 +152,15 @@ def _quantize_fake(x, options, seed, offset, index_base):
 
 @torch.library.register_fake("pqt::dequantize")
 def _dequantize_fake(codes, scales, ts, shape, dtype, options):
+    _elem(dtype, "dtype")
     return codes.new_empty(list(shape), dtype=dtype)
 
 
 @torch.library.register_fake("pqt::gaussws")
 def _gaussws_fake(w, options, seed, offset, index_base, out_dtype):
+    _check(w, "w")
+    if out_dtype not in (torch.bfloat16, torch.float32):
+        raise TypeError(f"pqt.gaussws: out_dtype must be torch.bfloat16 or torch.float32, got {out_dtype}")
     return w.new_empty(w.shape, dtype=out_dtype)
 
 
@@ -194,15 +205,12 @@ def _direct(t: torch.Tensor) -> bool:
     """Whether an eager call may run the kernel without torch's dispatcher
     (the same kernel, so the same bits; tens of microseconds less per call):
     a plain CPU or CUDA tensor, no gradient to record, no tracing, no dispatch
-    mode. Everything else (autograd, meta and fake tensors, subclasses such as
-    DTensor, torch.compile) goes through torch.ops.pqt.*."""
+    mode (FakeTensorMode included), no functorch transform. Everything else
+    (autograd, meta and fake tensors, subclasses such as DTensor,
+    torch.compile) goes through torch.ops.pqt.*."""
     return (type(t) is torch.Tensor and (t.is_cpu or t.is_cuda) and not (t.requires_grad and torch.is_grad_enabled())
-            and not torch.compiler.is_compiling() and _no_mode())
-
-
-def _no_mode() -> bool:
-    return torch._C._get_dispatch_mode(torch._C._TorchDispatchModeKey.FAKE) is None and \
-        not torch._C._len_torch_dispatch_stack()
+            and not torch.compiler.is_compiling() and not torch._C._len_torch_dispatch_stack()
+            and not torch._C._are_functorch_transforms_active())
 
 
 @torch.compiler.assume_constant_result
@@ -227,6 +235,7 @@ def _fake_quant(x, args, spec):
 
 
 def _quantize(x, args, spec) -> Quantized:
+    x = x.detach()  # codes have no gradient
     if _direct(x):
         codes, scales, ts = _quantize_kernel(x, spec, args.seed, args.offset, args.index_base)
     else:
@@ -272,10 +281,20 @@ def gaussws(w: torch.Tensor, bits: int = 9, noise: str = "r", delta: str = "bloc
     return torch.ops.pqt.gaussws(w, spec, args.seed, args.offset, args.index_base, od)
 
 
-def op_args(args) -> tuple:
-    """The (options, seed, offset, index_base) arguments of torch.ops.pqt.* for
-    a QuantArgs / GaussWSArgs (pqt._core.quant_args / gaussws_args)."""
-    return _core.spec_of(args), args.seed, args.offset, args.index_base
+def op_args(fmt: str = "e4m3", scaling: str = "none", round: str = "nearest_even", overflow: str = "saturate",
+            **options) -> tuple:
+    """The (options, seed, offset, index_base) arguments that
+    torch.ops.pqt.fake_quant / quantize take after the tensor (dequantize:
+    the first only), for the options of pqt.fake_quant:
+        torch.ops.pqt.fake_quant(x, *pqt.torch.op_args(fmt="e4m3", scaling="mx"))"""
+    args, spec = _core.prepare(_core.quant_args, fmt, scaling, round, overflow, **options)
+    return spec, args.seed, args.offset, args.index_base
 
 
-__all__ = ["dequantize", "fake_quant", "gaussws", "quantize"]
+def gaussws_op_args(bits: int = 9, noise: str = "r", delta: str = "block", **options) -> tuple:
+    """op_args for torch.ops.pqt.gaussws (then out_dtype), with pqt.gaussws's options."""
+    args, spec = _core.prepare(_core.gaussws_args, bits, noise, delta, **options)
+    return spec, args.seed, args.offset, args.index_base
+
+
+__all__ = ["dequantize", "fake_quant", "gaussws", "gaussws_op_args", "op_args", "quantize"]
