@@ -537,4 +537,38 @@ TEST_CASE("bf16 and fp16 arrays, and bad input is an error") {
                   std::invalid_argument);
   pqt::quantize(x.data(), 0, t, pqt::quantized_view{nullptr, 0, nullptr, 0, &ts, 0});
   CHECK(ts == 1.0f);
+
+  // values that used to run: a tensor scale that is Inf, negative or NaN, enum
+  // values out of range, partly overlapping arrays, sizes that overflow
+  for (float s : {INFINITY, -1.0f, NAN}) {
+    quant_config c2 = t;
+    c2.tensor_scale = s;
+    CHECK_THROWS_WITH_AS(pqt::fake_quant(x.data(), y.data(), 10, c2), doctest::Contains("tensor_scale"), std::invalid_argument);
+  }
+  bad = quant_config{};
+  bad.over = static_cast<overflow>(7);
+  CHECK_THROWS_WITH_AS(pqt::fake_quant(x.data(), y.data(), 10, bad), doctest::Contains("overflow"), std::invalid_argument);
+  bad = quant_config::mxfp8();
+  bad.e8m0_rule = static_cast<pqt::e8m0_rounding>(9);
+  CHECK_THROWS_WITH_AS(pqt::fake_quant(x.data(), y.data(), 10, bad), doctest::Contains("e8m0"), std::invalid_argument);
+  pqt::gaussws_config gn;
+  gn.noise = static_cast<pqt::noise_kind>(3);
+  CHECK_THROWS_AS(pqt::gaussws(x.data(), y.data(), 10, gn), std::invalid_argument);
+  std::vector<float> z = x;
+  CHECK_THROWS_WITH_AS(pqt::fake_quant(z.data(), z.data() + 1, 9, quant_config{}), doctest::Contains("overlap"),
+                       std::invalid_argument);
+  std::vector<float> expect(10);
+  pqt::fake_quant(x.data(), expect.data(), 10, quant_config{});
+  pqt::fake_quant(z.data(), z.data(), 10, quant_config{});  // in place is fine
+  for (std::size_t i = 0; i < 10; ++i) CHECK(same(z[i], expect[i]));
+  const std::size_t huge = std::numeric_limits<std::size_t>::max();
+  CHECK_THROWS_AS(pqt::fake_quant(x.data(), y.data(), huge, quant_config{}), std::invalid_argument);
+  quant_config two_bytes;
+  two_bytes.format = pqt::format_desc::parse("bf16");
+  CHECK_THROWS_AS(pqt::code_bytes(huge / 2 + 1, two_bytes), std::invalid_argument);
+  // fp32 as the element format (M = 23: no fast path, no bits below the last): the identity
+  quant_config f32;
+  f32.format = pqt::format_desc::parse("fp32");
+  pqt::fake_quant(x.data(), z.data(), 10, f32);
+  for (std::size_t i = 0; i < 10; ++i) CHECK(same(z[i], x[i]));
 }

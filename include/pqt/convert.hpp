@@ -225,7 +225,7 @@ PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
   const int up_total = f.m - f.emin();  // can exceed float's range (bf16: 133): split
   return {f,
           s,
-          1u << (s - 1),
+          s > 0 ? 1u << (s - 1) : 0u,  // M = 23 (fp32-like): no bits below the last one (no fast path either)
           (1u << s) - 1,
           float_range ? 0u : static_cast<std::uint32_t>(lowest_shifted + 127) << 23,
           static_cast<std::uint32_t>(127 - f.bias) << f.m,

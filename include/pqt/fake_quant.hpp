@@ -177,7 +177,16 @@ inline std::size_t check_config(const char* fn, std::size_t n, const quant_confi
   if (c.threads < 0 || c.threads > max_threads) tensor_fail(fn, "threads must be in 0..1024 (0: OpenMP's default)");
   if (c.round == rounding::gaussian && !(c.sigma >= 0 && c.sigma < 1e30f)) tensor_fail(fn, "sigma must be finite and >= 0");
   if (static_cast<int>(c.round) < 0 || static_cast<int>(c.round) >= rounding_count) tensor_fail(fn, "invalid rounding");
+  if (c.over != overflow::saturate && c.over != overflow::nonsaturating) tensor_fail(fn, "invalid overflow policy");
+  if (static_cast<int>(c.e8m0_rule) < 0 || static_cast<int>(c.e8m0_rule) > static_cast<int>(e8m0_rounding::rceil))
+    tensor_fail(fn, "invalid e8m0 rule");
+  if (c.block_kind != block_scale::mx && c.block_kind != block_scale::nvfp4) tensor_fail(fn, "invalid block scale kind");
   if (c.format.enc() == encoding::scale) tensor_fail(fn, "the element format cannot be a scale format (e8m0)");
+  // tensor_scale: 0 = the current amax, > 0 = that s; Inf would zero every
+  // element, a negative or NaN s has no meaning: refused, not replaced.
+  if (c.scale == scaling::tensor && !(c.tensor_scale >= 0 && c.tensor_scale < std::numeric_limits<float>::infinity()))
+    tensor_fail(fn, "tensor_scale must be finite and >= 0 (0: the current amax)");
+  if (!(c.tensor.margin > -1e6f && c.tensor.margin < 1e6f)) tensor_fail(fn, "margin must be finite");
   switch (c.scale) {
     case scaling::none:
     case scaling::tensor:
@@ -638,10 +647,13 @@ PQT_FORCEINLINE float decode_run(const element_coder& ec, const scale_set& q, st
 
 /// Bytes quantize writes for n elements of cfg's format: FP4 n/2, FP6 3n/4
 /// (rounded up), others n * storage bytes.
+/// Throws std::invalid_argument where the byte count would not fit a size_t.
 inline std::size_t code_bytes(std::size_t n, const quant_config& cfg) {
   const int bits = cfg.format.total_bits();
   if (bits == 4 || bits == 6) return packed_bytes(n, bits);
-  return n * static_cast<std::size_t>(cfg.format.storage_bytes());
+  const std::size_t bytes = static_cast<std::size_t>(cfg.format.storage_bytes());
+  if (n > std::numeric_limits<std::size_t>::max() / bytes) detail::tensor_fail("code_bytes", "n * code size overflows size_t");
+  return n * bytes;
 }
 
 /// Number of scales quantize writes (blocks or tiles; 0 otherwise).
@@ -651,11 +663,22 @@ inline std::size_t scale_count(std::size_t n, const quant_config& cfg) {
 
 namespace detail {
 
+/// Throws unless n elements of T fit a size_t and [x, x + n) and [out, out + n)
+/// are the same range or disjoint (a partial overlap would read results).
+template <class T>
+void check_arrays(const char* fn, const T* x, const T* out, std::size_t n) {
+  if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) tensor_fail(fn, "n * element size overflows size_t");
+  if (x == nullptr || out == nullptr) tensor_fail(fn, "null pointer");
+  const auto a = reinterpret_cast<std::uintptr_t>(x), b = reinterpret_cast<std::uintptr_t>(out);
+  if (a != b && a < b + n * sizeof(T) && b < a + n * sizeof(T))
+    tensor_fail(fn, "x and out overlap partly (out may be x itself, or apart from it)");
+}
+
 template <class T>
 void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg) {
   const std::size_t nscales = check_config("fake_quant", n, cfg);
   if (n == 0) return;
-  if (x == nullptr || out == nullptr) tensor_fail("fake_quant", "null pointer");
+  check_arrays("fake_quant", x, out, n);
   std::vector<std::uint8_t> scales(nscales);  // none without block/tile scaling
   const scale_set q = prepare_scales("fake_quant", x, n, cfg, scales.data(), nscales);
   const element_coder ec(cfg);
@@ -870,6 +893,9 @@ inline int gaussws_block_exponent(const gaussws_config& g, float a) {
 inline void check_gaussws_config(const gaussws_config& g, std::size_t n) {
   if (g.bits < 1 || g.bits > 64) tensor_fail("gaussws", "bits must be in 1..64");
   if (g.threads < 0 || g.threads > max_threads) tensor_fail("gaussws", "threads must be in 0..1024 (0: OpenMP's default)");
+  if (static_cast<int>(g.noise) < 0 || static_cast<int>(g.noise) > static_cast<int>(noise_kind::uniform))
+    tensor_fail("gaussws", "invalid noise kind");
+  if (g.delta != delta_mode::block && g.delta != delta_mode::element) tensor_fail("gaussws", "invalid delta mode");
   if (g.noise == noise_kind::gaussian && !(g.sigma >= 0 && g.sigma < 1e30f)) tensor_fail("gaussws", "sigma must be finite and >= 0");
   if (g.delta == delta_mode::element && g.scale != scaling::block)
     tensor_fail("gaussws", "element-mode Delta needs block scaling");
