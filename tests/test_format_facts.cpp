@@ -10,6 +10,8 @@
 #include <pqt/minifloat.hpp>
 #include <pqt/runtime.hpp>
 
+#include "support/matrix.hpp"
+
 using namespace pqt;
 
 // ---- compile time -------------------------------------------------------------
@@ -212,4 +214,32 @@ TEST_CASE("format_desc::parse with modifiers rebuilds from E and M; parse_encodi
                        std::invalid_argument);
   CHECK(parse_encoding("fnuz") == encoding::fnuz);
   CHECK_THROWS_WITH_AS(parse_encoding("ieee754"), doctest::Contains("finite"), std::invalid_argument);
+}
+
+TEST_CASE("format_desc::name() round-trips through parse for every format; one spelling per number") {
+  std::size_t checked = 0;
+  for (const auto& entry : pqt_test::format_matrix()) {
+    const format_desc& d = entry.desc;
+    INFO(d.name());
+    CHECK(format_desc::parse(d.name()) == d);
+    ++checked;
+    for (int bias : {-3, 1, 20}) {  // custom biases too, where the format can exist
+      try {
+        const format_desc b(d.exponent_bits(), d.mantissa_bits(), d.enc(), bias, d.is_signed());
+        INFO(b.name());
+        CHECK(format_desc::parse(b.name()) == b);
+      } catch (const std::invalid_argument&) {
+      }
+    }
+  }
+  CHECK(checked > 400);
+  // the IEEE variants of the named eXmY formats, and the signed IEEE E8M0
+  CHECK(format_desc(4, 3).name() == "e4m3 ieee");
+  CHECK(format_desc::parse("e4m3 ieee") == format_desc(4, 3));
+  CHECK(format_desc(8, 0).name() == "e8m0 ieee signed");
+  CHECK(format_desc::parse(format_desc(8, 0).name()) == format_desc(8, 0));
+  CHECK(format_desc::parse("e8m0") != format_desc(8, 0));
+  // leading zeros and stray words are not a second spelling
+  for (const char* s : {"e8m00", "e08m3", "e8m07", "e4m3 ", "e4m3 ieee ieee", "e4m3 bias", "e4m3 bias x", "e4m3 foo"})
+    CHECK_THROWS_AS(format_desc::parse(s), std::invalid_argument);
 }

@@ -176,3 +176,61 @@ TEST_CASE("gaussian rounding: run-time format_desc gives the compile-time bits; 
   // sigma = 0 is round-to-nearest-even.
   for (float x : {0.3f, 1.0f / 3, 1e-6f, -7.77f}) CHECK(pqt::gaussian_round<pqt::fmt::e5m2>(x, 0.0f, w) == pqt::encode<pqt::fmt::e5m2, rounding::nearest_even, overflow::saturate>(x));
 }
+
+namespace {
+
+/// Both stochastic paths at the exact boundary: with t_K the top K bits of
+/// x's fraction of an ulp, r = 2^K - t_K rounds up and r - 1 does not, in the
+/// float fast path (encode<>), the generic routine (format_desc::encode, float
+/// and double). Changing >= to > in either fails here.
+template <class Fmt>
+void boundary_for(const char* name) {
+  using F = typename Fmt::format_type;
+  const pqt::format_desc d = pqt::format_desc::of<Fmt>();
+  const double ulp = std::ldexp(1.0, -F::mantissa_bits);
+  const std::uint32_t lo_code = d.encode(1.0f);
+  std::uint64_t s = 0x1234567ull;
+  for (int k : {1, 2, 3, 5, 8, 13, 16, 24, 32}) {
+    for (int trial = 0; trial < 64; ++trial) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      // x in (1, 1 + ulp) with random float bits below the format's last bit
+      const int below = 23 - F::mantissa_bits;
+      const std::uint32_t low = static_cast<std::uint32_t>(s >> 40) & ((1u << below) - 1u);
+      if (low == 0) continue;
+      const float x = pqt::detail::bit_cast<float>(0x3F800000u | low);
+      const double t = (static_cast<double>(x) - 1.0) / ulp;          // exact
+      const std::uint64_t tk = static_cast<std::uint64_t>(std::floor(std::ldexp(t, k)));
+      if (tk == 0) continue;                                           // never rounds up
+      const std::uint64_t r_up = (std::uint64_t{1} << k) - tk;
+      for (std::uint64_t r : {r_up, r_up - 1}) {
+        const std::uint32_t want = lo_code + (r == r_up ? 1u : 0u);
+        const std::uint32_t w = static_cast<std::uint32_t>(r);
+        INFO(name << " K=" << k << " x=" << x << " t_K=" << tk << " r=" << r);
+        std::uint32_t fast = 0;
+        switch (k) {  // K is a template parameter of encode<>
+          case 1: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 1>(x, w); break;
+          case 2: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 2>(x, w); break;
+          case 3: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 3>(x, w); break;
+          case 5: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 5>(x, w); break;
+          case 8: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 8>(x, w); break;
+          case 13: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 13>(x, w); break;
+          case 16: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 16>(x, w); break;
+          case 24: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 24>(x, w); break;
+          default: fast = pqt::encode<Fmt, rounding::stochastic, overflow::saturate, 32>(x, w); break;
+        }
+        CHECK(fast == want);
+        CHECK(d.encode(x, rounding::stochastic, overflow::saturate, w, k) == want);
+        CHECK(d.encode(static_cast<double>(x), rounding::stochastic, overflow::saturate, w, k) == want);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("stochastic rounding at the boundary t_K + r = 2^K and one below, fast and generic paths, several K") {
+  boundary_for<pqt::fmt::e4m3>("e4m3");
+  boundary_for<pqt::fmt::e5m2>("e5m2");
+  boundary_for<pqt::fmt::e2m1>("e2m1");
+  boundary_for<pqt::fmt::bf16>("bf16");
+}

@@ -114,7 +114,8 @@ class format_desc {
     return detail::decode_facts(f_, code);
   }
 
-  /// "e4m3"-style name for named formats, else "eXmY[ encoding][ bias B][ unsigned]".
+  /// "e4m3"-style name for named formats, else "eXmY[ encoding][ bias B][ unsigned]"
+  /// (the encoding also when a bare eXmY would name another format); parse(name()) == *this.
   std::string name() const;
 
   friend bool operator==(const format_desc& a, const format_desc& b) {
@@ -125,7 +126,7 @@ class format_desc {
 
  private:
   static bool parse_int(std::string_view s, int& out) {
-    if (s.empty() || s.size() > 3) return false;
+    if (s.empty() || s.size() > 3 || (s.size() > 1 && s[0] == '0')) return false;  // no leading zeros: one spelling
     int v = 0;
     for (char c : s) {
       if (c < '0' || c > '9') return false;
@@ -166,7 +167,52 @@ inline const std::vector<named_format>& named_formats() {
   return v;
 }
 
+encoding parse_encoding(std::string_view s);
+
 inline format_desc format_desc::parse(std::string_view name) {
+  // "NAME ENCODING bias B unsigned|signed" (each part after NAME optional):
+  // what name() writes for a format that is not a bare named or eXmY one.
+  if (const auto sp = name.find(' '); sp != std::string_view::npos) {
+    format_modifiers mod;
+    bool force_signed = false;  // "signed": a signed format whose bare eXmY names an unsigned one (e8m0)
+    std::string_view rest = name.substr(sp + 1);
+    auto bad = [&]() -> format_desc {
+      throw std::invalid_argument("unknown format '" + std::string(name) +
+                                  "'; after the name: an encoding, 'bias B', 'unsigned', separated by one space");
+    };
+    while (!rest.empty()) {
+      const auto next = rest.find(' ');
+      const std::string_view tok = rest.substr(0, next);
+      rest = next == std::string_view::npos ? std::string_view{} : rest.substr(next + 1);
+      if (tok == "unsigned" && !mod.is_unsigned && !force_signed) {
+        mod.is_unsigned = true;
+      } else if (tok == "signed" && !mod.is_unsigned && !force_signed) {
+        force_signed = true;
+      } else if (tok == "bias" && !mod.bias) {
+        const auto end = rest.find(' ');
+        const std::string_view num = rest.substr(0, end);
+        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+        int v = 0;
+        const bool neg = !num.empty() && num[0] == '-';
+        if (!parse_int(neg ? num.substr(1) : num, v)) bad();
+        mod.bias = neg ? -v : v;
+      } else if (!mod.enc && !mod.bias && !mod.is_unsigned && !force_signed) {
+        try {
+          mod.enc = parse_encoding(tok);
+        } catch (const std::invalid_argument&) {
+          bad();
+        }
+      } else {
+        bad();
+      }
+    }
+    if (!mod.enc && !mod.bias && !mod.is_unsigned && !force_signed) bad();
+    if (!force_signed) return parse(name.substr(0, sp), mod);
+    // parse(name, mod)'s rule (a new encoding brings its own default bias), signed
+    const format_desc base = parse(name.substr(0, sp));
+    return format_desc(base.exponent_bits(), base.mantissa_bits(), mod.enc.value_or(base.enc()),
+                       mod.bias.value_or(mod.enc ? default_bias : base.bias()), true);
+  }
   for (const auto& n : named_formats())
     if (n.name == name) return n.desc;
   // eXmY, e.g. e3m4, e8m3, e5m10
@@ -203,9 +249,15 @@ inline std::string format_desc::name() const {
   for (const auto& n : named_formats())
     if (n.desc == *this) return n.name;
   std::string s = "e" + std::to_string(f_.e) + "m" + std::to_string(f_.m);
-  if (f_.enc != encoding::ieee) s += std::string(" ") + to_string(f_.enc);
+  // A bare "eXmY" that is also a named format (e4m3, e3m2, e2m3, e2m1, e8m0)
+  // would parse as that format: the encoding is spelled out then, ieee too.
+  const named_format* named = nullptr;
+  for (const auto& n : named_formats())
+    if (s == n.name) named = &n;
+  if (f_.enc != encoding::ieee || named) s += std::string(" ") + to_string(f_.enc);
   if (f_.bias != detail::default_bias_for(f_.e, f_.enc)) s += " bias " + std::to_string(f_.bias);
   if (!f_.is_signed) s += " unsigned";
+  if (f_.is_signed && named && !named->desc.is_signed()) s += " signed";  // e8m0 is unsigned
   return s;
 }
 
