@@ -1,0 +1,109 @@
+"""pqt.torch.nn: QuantLinear's forward and both backward products equal the
+explicit composition of pqt.fake_quant / pqt.gaussws calls and matmuls, bit
+for bit, for each recipe kind; the step is the Philox offset; convert swaps
+the Linear layers in place, sharing their parameters."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+import pqt  # noqa: E402
+import pqt.torch  # noqa: E402,F401
+from pqt.torch import nn as qnn  # noqa: E402
+
+RECIPES = ["e8m3_sr", "e8m5_trunc", "e5m7_rne", "fp8_tensor", "mxfp8", "mxfp4", "nvfp4", "gaussws_b6", "diffq_b4"]
+
+
+def _explicit(spec, t, seed, offset):
+    """The operand as a user would write it with pqt's functions."""
+    if spec is None:
+        return t
+    if isinstance(spec, qnn.GaussWS):
+        return pqt.gaussws(t.contiguous(), bits=spec.bits, noise=spec.noise, delta=spec.delta,
+                           out_dtype=spec.out_dtype, seed=seed, offset=offset).to(t.dtype)
+    kw = {"seed": seed, "offset": offset} if spec.round in ("stochastic", "gaussian") else {}
+    return pqt.fake_quant(t.contiguous(), fmt=spec.fmt, scaling=spec.scaling, round=spec.round,
+                          overflow=spec.overflow, **kw)
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_quant_linear_is_the_explicit_composition(name):
+    recipe = qnn.RECIPES[name]
+    gen = torch.Generator().manual_seed(3)
+    lin = torch.nn.Linear(64, 32)
+    step = qnn.Step(7)
+    q = qnn.QuantLinear.from_linear(lin, recipe, step, "blocks.0.mlp")
+    x = torch.randn(4, 16, 64, generator=gen, requires_grad=True)
+    dy = torch.randn(4, 16, 32, generator=gen)
+    y = q(x)
+    y.backward(dy)
+
+    s_in, s_w, s_g = (qnn.stream_seed(recipe.seed, "blocks.0.mlp", op) for op in ("input", "weight", "grad_output"))
+    xq = _explicit(recipe.input, x.detach(), s_in, 7)
+    wq = _explicit(recipe.weight, lin.weight.detach(), s_w, 7)
+    g = _explicit(recipe.grad_output, dy, s_g, 7)
+    y_ref = xq @ wq.t() + lin.bias.detach()
+    dx_ref = g @ wq
+    dw_ref = g.reshape(-1, 32).t() @ xq.reshape(-1, 64)
+    assert torch.equal(y.detach(), y_ref)
+    assert torch.equal(x.grad, dx_ref)
+    assert torch.equal(lin.weight.grad, dw_ref)
+    assert torch.equal(lin.bias.grad, dy.sum(dim=(0, 1)))
+    # the recipe changed something (else the test proves nothing)
+    assert not torch.equal(y.detach(), torch.nn.functional.linear(x.detach(), lin.weight.detach(), lin.bias.detach()))
+
+
+def test_step_is_the_offset_and_resumes():
+    recipe = qnn.RECIPES["mxfp4"]  # stochastic output gradients
+    lin = torch.nn.Linear(32, 32)
+    step = qnn.Step()
+    q = qnn.QuantLinear.from_linear(lin, recipe, step, "l")
+    x = torch.randn(8, 32)
+    dy = torch.randn(8, 32)  # not on the FP4 grid: stochastic rounding has something to do
+
+    def grad_at(value):
+        step.load_state_dict({"value": value})
+        lin.weight.grad = None
+        q(x).backward(dy)
+        return lin.weight.grad.clone()
+
+    a, b = grad_at(0), grad_at(1)
+    assert not torch.equal(a, b)  # new noise each step
+    assert torch.equal(grad_at(0), a)  # regenerated, not stored: the same step gives the same bits
+    step.advance(2)
+    assert step.state_dict() == {"value": 2}
+    w = qnn.RECIPES["gaussws_b4"]
+    q2 = qnn.QuantLinear.from_linear(lin, w, qnn.Step(3), "m")
+    assert torch.equal(q2(x), qnn.QuantLinear.from_linear(lin, w, qnn.Step(3), "m")(x))
+    assert not torch.equal(q2(x), qnn.QuantLinear.from_linear(lin, w, qnn.Step(3), "other")(x))  # own stream
+
+
+def test_convert_swaps_linear_layers_in_place():
+    model = torch.nn.Sequential(torch.nn.Embedding(10, 16), torch.nn.Linear(16, 16), torch.nn.ReLU(),
+                                torch.nn.Sequential(torch.nn.Linear(16, 16)), torch.nn.Linear(16, 10))
+    params = [id(p) for p in model.parameters()]
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    step = qnn.Step()
+    qnn.convert(model, qnn.RECIPES["mxfp8"], step=step, exclude=("4",))
+    assert isinstance(model[1], qnn.QuantLinear) and isinstance(model[3][0], qnn.QuantLinear)
+    assert type(model[4]) is torch.nn.Linear and type(model[0]) is torch.nn.Embedding  # head, embedding stay
+    assert model[3][0].qname == "3.0" and model[1].step is step
+    assert [id(p) for p in model.parameters()] == params  # the same Parameters
+    before = model[1].weight.detach().clone()
+    model(torch.tensor([[1, 2, 3]])).sum().backward()
+    opt.step()  # the optimizer made before convert updates the quantized layers
+    assert not torch.equal(before, model[1].weight.detach())
+    only = qnn.convert(torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 4)), qnn.RECIPES["mxfp8"],
+                       include=("1",))
+    assert type(only[0]) is torch.nn.Linear and isinstance(only[1], qnn.QuantLinear)
+
+
+def test_quant_matmul_for_attention_products():
+    gen = torch.Generator().manual_seed(4)
+    q = torch.randn(2, 8, 32, generator=gen, requires_grad=True)
+    k = torch.randn(8, 32, generator=gen, requires_grad=True)
+    r = qnn.RECIPES["e8m3_rne"]
+    s = qnn.quant_matmul(q, k, r, "attn.qk", offset=2)
+    s.sum().backward()
+    assert torch.equal(s.detach(), _explicit(r.input, q.detach(), 0, 0) @ _explicit(r.weight, k.detach(), 0, 0).t())
+    g = _explicit(r.grad_output, torch.ones(2, 8, 8), 0, 0)
+    assert torch.equal(q.grad, g @ _explicit(r.weight, k.detach(), 0, 0))
