@@ -13,6 +13,16 @@ from pqt.torch import nn as qnn  # noqa: E402
 RECIPES = ["e8m3_sr", "e8m5_trunc", "e5m7_rne", "fp8_tensor", "mxfp8", "mxfp4", "nvfp4", "gaussws_b6", "diffq_b4"]
 
 
+def _blocked(spec):
+    return isinstance(spec, qnn.FQ) and spec.scaling in ("mx", "nvfp4", "tile")
+
+
+def _along_rows(spec, t, seed, offset):
+    """t quantized with its blocks along the second-to-last axis (the other
+    contraction axis); element-wise specs are not requantized by the layer."""
+    return _explicit(spec, t.transpose(-2, -1).contiguous(), seed, offset).transpose(-2, -1)
+
+
 def _explicit(spec, t, seed, offset):
     """The operand as a user would write it with pqt's functions."""
     if spec is None:
@@ -42,8 +52,14 @@ def test_quant_linear_is_the_explicit_composition(name):
     wq = _explicit(recipe.weight, lin.weight.detach(), s_w, 7)
     g = _explicit(recipe.grad_output, dy, s_g, 7)
     y_ref = xq @ wq.t() + lin.bias.detach()
-    dx_ref = g @ wq
-    dw_ref = g.reshape(-1, 32).t() @ xq.reshape(-1, 64)
+    # backward operands blocked along their contraction axes: W along N for dx,
+    # dy and x along the tokens for dW (element-wise specs reuse the forward copies)
+    w_n = _along_rows(recipe.weight, lin.weight.detach(), s_w, 7) if _blocked(recipe.weight) else wq
+    dx_ref = g @ w_n
+    g2, x2 = dy.reshape(-1, 32), x.detach().reshape(-1, 64)
+    g_t = _along_rows(recipe.grad_output, g2, s_g, 7) if _blocked(recipe.grad_output) else g.reshape(-1, 32)
+    x_t = _along_rows(recipe.input, x2, s_in, 7) if _blocked(recipe.input) else xq.reshape(-1, 64)
+    dw_ref = g_t.t() @ x_t
     assert torch.equal(y.detach(), y_ref)
     assert torch.equal(x.grad, dx_ref)
     assert torch.equal(lin.weight.grad, dw_ref)
@@ -99,11 +115,49 @@ def test_convert_swaps_linear_layers_in_place():
 
 def test_quant_matmul_for_attention_products():
     gen = torch.Generator().manual_seed(4)
-    q = torch.randn(2, 8, 32, generator=gen, requires_grad=True)
-    k = torch.randn(8, 32, generator=gen, requires_grad=True)
-    r = qnn.RECIPES["e8m3_rne"]
+    q = torch.randn(2, 3, 8, 32, generator=gen, requires_grad=True)   # (batch, heads, tokens, head dim)
+    k = torch.randn(2, 3, 8, 32, generator=gen, requires_grad=True)
+    dy = torch.randn(2, 3, 8, 8, generator=gen)
+    r = qnn.Recipe(qnn.FQ("e4m3", "mx", "stochastic"), qnn.FQ("e4m3", "mx", "stochastic"),
+                   qnn.FQ("e5m2", "mx", "stochastic"), seed=5)
     s = qnn.quant_matmul(q, k, r, "attn.qk", offset=2)
-    s.sum().backward()
-    assert torch.equal(s.detach(), _explicit(r.input, q.detach(), 0, 0) @ _explicit(r.weight, k.detach(), 0, 0).t())
-    g = _explicit(r.grad_output, torch.ones(2, 8, 8), 0, 0)
-    assert torch.equal(q.grad, g @ _explicit(r.weight, k.detach(), 0, 0))
+    s.backward(dy)
+    s_in, s_w, s_g = qnn.stream_seeds(r, "attn.qk")
+    qq, kq = _explicit(r.input, q.detach(), s_in, 2), _explicit(r.weight, k.detach(), s_w, 2)
+    assert torch.equal(s.detach(), qq @ kq.transpose(-2, -1))
+    g = _explicit(r.grad_output, dy, s_g, 2)
+    assert torch.equal(q.grad, g @ _along_rows(r.weight, k.detach(), s_w, 2))
+    gt, qt = _along_rows(r.grad_output, dy, s_g, 2), _along_rows(r.input, q.detach(), s_in, 2)
+    assert torch.equal(k.grad, gt.transpose(-2, -1) @ qt)
+    other = qnn.quant_matmul(q.detach(), k.detach(), r, "attn.pv", offset=2)
+    assert not torch.equal(other, s.detach())  # another name, another stream
+
+
+def test_frozen_weight_no_bias_and_autocast():
+    lin = torch.nn.Linear(32, 16, bias=False)
+    q = qnn.QuantLinear.from_linear(lin, qnn.RECIPES["mxfp8"], name="l")
+    assert list(q.state_dict()) == list(lin.state_dict()) == ["weight"] and q.bias is None
+    x = torch.randn(4, 32, requires_grad=True)
+    q(x).sum().backward()
+    gx = x.grad.clone()
+    lin.weight.requires_grad_(False)  # frozen (e.g. LoRA): no weight gradient is formed
+    x.grad = lin.weight.grad = None
+    q(x).sum().backward()
+    assert lin.weight.grad is None and torch.equal(x.grad, gx)
+    lin.weight.requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = q(x)
+    y.float().sum().backward()  # the bf16 product's gradient meets float32 operands
+    assert lin.weight.grad is not None
+    with pytest.raises(ValueError, match="rounded twice"):
+        qnn.GaussWS(6, out_dtype=torch.float32).apply(torch.ones(4, 4, dtype=torch.bfloat16), 0, 0)
+
+
+def test_segment_matching():
+    assert qnn._matches("blocks.1.mlp", "1") and qnn._matches("blocks.1.mlp", "blocks.1")
+    assert not qnn._matches("blocks.10.mlp", "1") and not qnn._matches("blocks.11", "blocks.1")
+    shared = torch.nn.Linear(4, 4)
+    m = torch.nn.Module()
+    m.a, m.b = shared, shared
+    qnn.convert(m, qnn.RECIPES["mxfp8"])
+    assert isinstance(m.a, qnn.QuantLinear) and m.a is m.b  # one layer, one stream

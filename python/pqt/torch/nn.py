@@ -2,7 +2,11 @@
 
 A recipe says what each GEMM operand becomes: the weight and the input in the
 forward pass, the output gradient in the backward pass (so dx = dy·W and
-dW = dyᵀ·x both see quantized operands). Each operand is an ``FQ`` (pqt's
+dW = dyᵀ·x both see quantized operands). Block-scaled operands (MX, NVFP4,
+tiles) are blocked along each GEMM's contraction axis, as MX hardware needs:
+the forward copies of x and W along K serve y = x·Wᵀ; for the backward, W is
+quantized again along N (for dx) and x and dy along the tokens (for dW).
+Element-wise scalings (none, per-tensor) and GaussWS reuse the forward copies. Each operand is an ``FQ`` (pqt's
 fake_quant options), a ``GaussWS`` (pqt's gaussws options) or None (left as
 it is). Random bits: each operand of each layer gets its own stream (the
 Philox seed, from the recipe's seed, the layer's name and the operand), and
@@ -18,6 +22,7 @@ advances, so a run is reproducible and a resumed run continues the same noise.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from typing import Iterable, Optional, Tuple, Union
 
@@ -39,6 +44,11 @@ class FQ:
     overflow: str = "saturate"
     options: Tuple[Tuple[str, object], ...] = ()
 
+    @property
+    def blocked(self) -> bool:
+        """Whether the scaling groups elements along the last axis (MX, NVFP4, tiles)."""
+        return self.scaling in ("mx", "block", "nvfp4", "tile")
+
     def apply(self, t: torch.Tensor, seed: int, offset: int) -> torch.Tensor:
         kw = dict(self.options)
         if self.round in ("stochastic", "sr", "gaussian"):
@@ -57,10 +67,15 @@ class GaussWS:
     out_dtype: torch.dtype = torch.bfloat16
     options: Tuple[Tuple[str, object], ...] = ()
 
+    blocked = False  # the noisy weight is sampled once and used by every GEMM
+
     def apply(self, t: torch.Tensor, seed: int, offset: int) -> torch.Tensor:
+        if self.out_dtype.itemsize > t.dtype.itemsize:
+            raise ValueError(f"pqt.torch.nn.GaussWS: a {self.out_dtype} carrier for {t.dtype} weights would be "
+                             "rounded twice; use a carrier no wider than the weights")
         y = gaussws(t.contiguous(), self.bits, self.noise, self.delta, out_dtype=self.out_dtype, seed=seed,
                     offset=offset, **dict(self.options))
-        return y.to(t.dtype)
+        return y.to(t.dtype)  # exact: the carrier's values are values of t's dtype
 
 
 Operand = Optional[Union[FQ, GaussWS]]
@@ -77,25 +92,30 @@ class Recipe:
 
 
 def _e8(m: int, rnd: str) -> FQ:
-    return FQ(f"e8m{m}" if m != 7 else "bf16", "none", rnd)
+    # nonsaturating: E8M7 nearest-even is exactly a bf16 cast, overflow to Inf included
+    return FQ(f"e8m{m}" if m != 7 else "bf16", "none", rnd, "nonsaturating")
+
+
+_BF16 = _e8(7, "nearest_even")
 
 
 RECIPES = {
     # BF16 / E8Mm with nearest-even, truncation and stochastic rounding on every operand
     **{f"e8m{m}_{tag}": Recipe(_e8(m, rnd), _e8(m, rnd), _e8(m, rnd))
        for m in (7, 6, 5, 4, 3) for tag, rnd in (("rne", "nearest_even"), ("trunc", "toward_zero"), ("sr", "stochastic"))},
-    # exponent-reduced formats (FP8 paper): E5M7, E6M7
+    # exponent-reduced formats: E5M7, E6M7
     **{f"e{e}m7_{tag}": Recipe(FQ(f"e{e}m7", "none", rnd), FQ(f"e{e}m7", "none", rnd), FQ(f"e{e}m7", "none", rnd))
        for e in (5, 6) for tag, rnd in (("rne", "nearest_even"), ("sr", "stochastic"))},
     # FP8: E4M3 forward, E5M2 backward, per-tensor current scaling
     "fp8_tensor": Recipe(FQ("e4m3", "tensor"), FQ("e4m3", "tensor"), FQ("e5m2", "tensor")),
-    "mxfp8": Recipe(FQ("e4m3", "mx"), FQ("e4m3", "mx"), FQ("e5m2", "mx")),
+    "mxfp8": Recipe(FQ("e4m3", "mx"), FQ("e4m3", "mx"), FQ("e4m3", "mx")),  # E4M3 everywhere, as OCP MX training
     "mxfp6": Recipe(FQ("e3m2", "mx"), FQ("e3m2", "mx"), FQ("e3m2", "mx")),
     "mxfp4": Recipe(FQ("e2m1", "mx"), FQ("e2m1", "mx"), FQ("e2m1", "mx", "stochastic")),
     "nvfp4": Recipe(FQ("e2m1", "nvfp4"), FQ("e2m1", "nvfp4"), FQ("e2m1", "nvfp4", "stochastic")),
-    # GaussWS on the weights (bf16 carrier) and the DiffQ uniform-noise baseline
-    **{f"gaussws_b{b}": Recipe(weight=GaussWS(b)) for b in (4, 6, 9)},
-    **{f"diffq_b{b}": Recipe(weight=GaussWS(b, "uniform")) for b in (4, 6, 9)},
+    # GaussWS on the weights (bf16 carrier), activations and gradients in bf16,
+    # and the DiffQ uniform-noise baseline
+    **{f"gaussws_b{b}": Recipe(GaussWS(b), _BF16, _BF16) for b in (4, 6, 9)},
+    **{f"diffq_b{b}": Recipe(GaussWS(b, "uniform"), _BF16, _BF16) for b in (4, 6, 9)},
 }
 
 
@@ -116,6 +136,7 @@ class Step:
         self.value = int(d["value"])
 
 
+@functools.lru_cache(maxsize=4096)
 def stream_seed(seed: int, name: str, operand: str) -> int:
     """The Philox seed of one operand of one layer: a hash of (recipe seed,
     layer name, operand), below 2^63 (torch.compile's limit)."""
@@ -123,36 +144,63 @@ def stream_seed(seed: int, name: str, operand: str) -> int:
     return int.from_bytes(h, "little") >> 1
 
 
+def stream_seeds(recipe: Recipe, name: str) -> Tuple[int, int, int]:
+    """(input, weight, grad_output) seeds of a layer."""
+    return tuple(stream_seed(recipe.seed, name, op) for op in ("input", "weight", "grad_output"))
+
+
 def _q(spec: Operand, t: torch.Tensor, seed: int, offset: int) -> torch.Tensor:
     return t if spec is None else spec.apply(t, seed, offset)
 
 
+def _q_along(spec: Operand, t: torch.Tensor, seed: int, offset: int, fwd: Optional[torch.Tensor]) -> torch.Tensor:
+    """t quantized with blocks along its second-to-last axis (returned in t's
+    layout), for a block-scaled spec; else the forward copy fwd (or t)."""
+    if spec is None or not spec.blocked:
+        return fwd if fwd is not None else _q(spec, t, seed, offset)
+    return spec.apply(t.transpose(-2, -1).contiguous(), seed, offset).transpose(-2, -1)
+
+
 class _QuantMatmul(torch.autograd.Function):
-    """y = q_in(a) @ q_w(b)ᵀ; backward: g = q_grad(dy), da = g @ q_w(b), db = gᵀ @ q_in(a)
-    (over a's flattened leading dimensions)."""
+    """y = q(a) @ q(b)ᵀ, blocks along K; backward with g = q(dy) blocked along
+    N: da = g @ q_N(b); db = q_T(g)ᵀ @ q_T(a), a's leading dimensions
+    flattened into the token axis T (b 2-D), or batched (b of a's rank)."""
 
     @staticmethod
-    def forward(ctx, a, b, recipe: Recipe, seeds: Tuple[int, int, int], offset: int):
+    def forward(ctx, a, b, recipe: Recipe, seeds: Tuple[int, int, int], offset):
         aq = _q(recipe.input, a, seeds[0], offset)
         bq = _q(recipe.weight, b, seeds[1], offset)
-        ctx.save_for_backward(aq, bq)
-        ctx.recipe, ctx.seed, ctx.offset = recipe, seeds[2], offset
-        return aq @ bq.t()
+        ctx.save_for_backward(a, b, aq, bq)
+        ctx.recipe, ctx.seeds, ctx.offset = recipe, seeds, offset
+        return aq @ bq.transpose(-2, -1)
 
     @staticmethod
     def backward(ctx, dy):
-        aq, bq = ctx.saved_tensors
-        g = _q(ctx.recipe.grad_output, dy, ctx.seed, ctx.offset)
-        da = g @ bq
-        db = g.reshape(-1, g.shape[-1]).t() @ aq.reshape(-1, aq.shape[-1])
+        a, b, aq, bq = ctx.saved_tensors
+        r, (s_in, s_w, s_g), off = ctx.recipe, ctx.seeds, ctx.offset
+        dy = dy.to(aq.dtype)  # under autocast the forward product was lower precision
+        da = db = None
+        g = _q(r.grad_output, dy, s_g, off)
+        if ctx.needs_input_grad[0]:
+            da = g @ _q_along(r.weight, b, s_w, off, bq)
+        if ctx.needs_input_grad[1]:
+            if b.dim() == 2:  # a linear layer: tokens are all of a's leading dimensions
+                g2, a2 = dy.reshape(-1, dy.shape[-1]), a.reshape(-1, a.shape[-1])
+                gt = _q_along(r.grad_output, g2, s_g, off, g.reshape(-1, g.shape[-1]))
+                at = _q_along(r.input, a2, s_in, off, aq.reshape(-1, aq.shape[-1]))
+                db = gt.t() @ at
+            else:
+                gt = _q_along(r.grad_output, dy, s_g, off, g)
+                at = _q_along(r.input, a, s_in, off, aq)
+                db = (gt.transpose(-2, -1) @ at).sum_to_size(b.shape)
         return da, db, None, None, None
 
 
-def quant_matmul(a: torch.Tensor, b: torch.Tensor, recipe: Recipe, name: str = "matmul", offset: int = 0) -> torch.Tensor:
-    """a @ bᵀ with the recipe's operands quantized (b in the weight's place),
-    e.g. attention's q @ kᵀ; the output gradient quantized in backward."""
-    seeds = tuple(stream_seed(recipe.seed, name, op) for op in ("input", "weight", "grad_output"))
-    return _QuantMatmul.apply(a, b, recipe, seeds, offset)
+def quant_matmul(a: torch.Tensor, b: torch.Tensor, recipe: Recipe, name: str, offset: int = 0) -> torch.Tensor:
+    """a @ bᵀ (b: (N, K), or batched like a) with the recipe's operands
+    quantized, b in the weight's place: e.g. attention's q @ kᵀ. name picks
+    the random streams: give each product its own."""
+    return _QuantMatmul.apply(a, b, recipe, stream_seeds(recipe, name), offset)
 
 
 class QuantLinear(torch.nn.Linear):
@@ -163,41 +211,61 @@ class QuantLinear(torch.nn.Linear):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, recipe: Recipe,
                  step: Optional[Step] = None, name: str = "", device=None, dtype=None):
         super().__init__(in_features, out_features, bias, device=device, dtype=dtype)
+        self._setup(recipe, step, name)
+
+    def _setup(self, recipe: Recipe, step: Optional[Step], name: str) -> None:
         self.recipe, self.step, self.qname = recipe, step or Step(), name
+        self.seeds = stream_seeds(recipe, name)  # hashed once, not per call
 
     @classmethod
     def from_linear(cls, lin: torch.nn.Linear, recipe: Recipe, step: Optional[Step] = None, name: str = "") -> "QuantLinear":
         q = cls.__new__(cls)
         torch.nn.Module.__init__(q)
         q.in_features, q.out_features = lin.in_features, lin.out_features
-        q.weight, q.bias = lin.weight, lin.bias  # the same Parameters: optimizers and state dicts carry over
-        q.recipe, q.step, q.qname = recipe, step or Step(), name
+        # the same Parameters: optimizers and state dicts carry over
+        q.weight = lin.weight
+        q.register_parameter("bias", lin.bias)
+        q.train(lin.training)
+        q._setup(recipe, step, name)
         return q
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = quant_matmul(x, self.weight, self.recipe, self.qname, self.step.value)
+        y = _QuantMatmul.apply(x, self.weight, self.recipe, self.seeds, self.step.value)
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, recipe={self.recipe}"
 
 
+def _matches(name: str, pattern: str) -> bool:
+    """pattern's dotted segments appear in name's, contiguous and whole:
+    "1" matches "1" and "blocks.1.mlp", not "10" or "blocks.11"."""
+    n, p = name.split("."), pattern.split(".")
+    return any(n[i:i + len(p)] == p for i in range(len(n) - len(p) + 1))
+
+
 def convert(model: torch.nn.Module, recipe: Recipe, step: Optional[Step] = None,
             include: Optional[Iterable[str]] = None, exclude: Iterable[str] = ()) -> torch.nn.Module:
     """Replaces the nn.Linear layers of model in place by QuantLinear sharing
-    their parameters. include: only layers whose name contains one of these;
-    exclude: not those (e.g. the LM head). Embeddings stay as they are."""
+    their parameters (run it before wrapping the model in DDP/FSDP). include:
+    only layers whose dotted name contains one of these as whole segments
+    ("blocks.1", "mlp"); exclude: not those (e.g. the LM head). Embeddings and
+    subclasses of nn.Linear stay as they are; a Linear reachable under several
+    names becomes one QuantLinear (named by its first name)."""
     step = step or Step()
     include = None if include is None else tuple(include)
     exclude = tuple(exclude)
-    for parent_name, parent in list(model.named_modules()):
-        for child_name, child in list(parent.named_children()):
+    done = {}
+    for parent_name, parent in list(model.named_modules(remove_duplicate=False)):
+        for child_name, child in list(parent._modules.items()):
             full = f"{parent_name}.{child_name}" if parent_name else child_name
-            if type(child) is not torch.nn.Linear:
+            if type(child) is not torch.nn.Linear and id(child) not in done:
                 continue
-            if include is not None and not any(s in full for s in include):
-                continue
-            if any(s in full for s in exclude):
-                continue
-            setattr(parent, child_name, QuantLinear.from_linear(child, recipe, step, full))
+            if id(child) not in done:
+                if include is not None and not any(_matches(full, p) for p in include):
+                    continue
+                if any(_matches(full, p) for p in exclude):
+                    continue
+                done[id(child)] = QuantLinear.from_linear(child, recipe, step, full)
+            setattr(parent, child_name, done[id(child)])
     return model
