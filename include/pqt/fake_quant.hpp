@@ -1,6 +1,7 @@
 #pragma once
 /// Element functors, and the host tensor API built on them: fake_quant,
-/// quantize / dequantize (codes + scales, sub-byte packing), gaussws, with no
+/// quantize / dequantize (codes + scales, sub-byte packing; configs in
+/// quant_config.hpp) and, from gaussws.hpp, gaussws, with no
 /// scaling, per-tensor, per-block (MX, NVFP4) or 2-D tile scaling, over
 /// float, bf16 and fp16 arrays, multithreaded with OpenMP when enabled. Random
 /// bits come from (seed, offset, element index) only (random.hpp), so every
@@ -29,6 +30,7 @@
 #include "minifloat.hpp"
 #include "noise.hpp"
 #include "pack.hpp"
+#include "quant_config.hpp"
 #include "random.hpp"
 #include "rounding.hpp"
 #include "runtime.hpp"
@@ -71,143 +73,7 @@ struct fake_quant_op {
   }
 };
 
-// =============================================================================
-// Host tensor API
-// =============================================================================
-
-// scaling, block_scale, noise_kind and delta_mode are in detail/tensor_ops.hpp,
-// with the per-element pieces the CUDA kernels share.
-
-/// Everything a tensor call needs, in one struct (named constructors below).
-///   pqt::quant_config c = pqt::quant_config::mxfp8();  c.round = pqt::rounding::stochastic;  c.seed = 42;
-struct quant_config {
-  format_desc format = format_desc::of<fmt::e4m3>();
-  rounding round = rounding::nearest_even;
-  overflow over = overflow::saturate;  ///< as Transformer Engine
-  int random_bits = 32;                ///< stochastic: K, 1..32
-  float sigma = 0.5f;                  ///< gaussian: noise scale in ulps
-  std::uint64_t seed = 0, offset = 0;  ///< random words (random.hpp)
-  std::uint64_t index_base = 0;        ///< index of element 0 in the whole tensor (shards)
-  scaling scale = scaling::none;
-  tensor_scaling tensor = {};          ///< scaling::tensor: margin, power_of_two
-  float tensor_scale = 0.0f;           ///< scaling::tensor: > 0 uses this s (delayed scaling); else current amax
-  std::size_t block_size = 32;         ///< scaling::block
-  block_scale block_kind = block_scale::mx;
-  e8m0_rounding e8m0_rule = e8m0_rounding::floor;  ///< OCP MX v1.0 rule by default
-  std::size_t rows = 0, cols = 0;      ///< scaling::tile: the matrix (rows * cols == n)
-  std::size_t tile_rows = 16, tile_cols = 16;
-  int threads = 0;                     ///< OpenMP threads; 0: OpenMP's default, 1: serial
-
-  static quant_config mx(const format_desc& elem) {
-    quant_config c;
-    c.format = elem;
-    c.scale = scaling::block;
-    c.block_size = 32;
-    return c;
-  }
-  static quant_config mxfp8(const format_desc& elem = format_desc::of<fmt::e4m3>()) { return mx(elem); }
-  static quant_config mxfp6(const format_desc& elem = format_desc::of<fmt::e3m2>()) { return mx(elem); }
-  static quant_config mxfp4() { return mx(format_desc::of<fmt::e2m1>()); }
-  static quant_config nvfp4() {
-    quant_config c = mx(format_desc::of<fmt::e2m1>());
-    c.block_size = 16;
-    c.block_kind = block_scale::nvfp4;
-    return c;
-  }
-  static quant_config per_tensor(const format_desc& f, tensor_scaling t = {}) {
-    quant_config c;
-    c.format = f;
-    c.scale = scaling::tensor;
-    c.tensor = t;
-    return c;
-  }
-};
-
-/// The output of quantize: codes (FP4 two per byte, FP6 four per three bytes,
-/// wider formats little-endian in their storage size), scales and the tensor
-/// scale. Vectors keep their capacity across calls (quantize into the same
-/// object: no allocation once warm).
-struct quantized {
-  std::vector<std::uint8_t> codes;
-  std::vector<std::uint8_t> scales;  ///< e8m0 or ue4m3 codes, one per block or tile
-  float tensor_scale = 1.0f;         ///< scaling::tensor: s; nvfp4: the fp32 tensor scale
-  std::size_t n = 0;
-};
-
-/// Caller-owned memory in quantize's layout: codes (code_bytes(n, cfg) bytes),
-/// scales (scale_count(n, cfg) codes) and one float tensor scale (needed by
-/// tensor and NVFP4 scaling; may be null otherwise). The host overloads of
-/// quantize / dequantize that take it allocate nothing, and the CUDA API takes
-/// the same struct over device memory (pqt::cuda::quantized_view).
-///   pqt::quantized_view v{codes, pqt::code_bytes(n, c), scales, pqt::scale_count(n, c), &ts, n};
-struct quantized_view {
-  std::uint8_t* codes = nullptr;
-  std::size_t code_bytes = 0;
-  std::uint8_t* scales = nullptr;
-  std::size_t scale_count = 0;
-  float* tensor_scale = nullptr;
-  std::size_t n = 0;
-};
-
 namespace detail {
-
-/// The scales the element loops read: one per block or tile, and the tensor
-/// scale (1 where the scaling has none).
-struct scale_set {
-  const std::uint8_t* scales = nullptr;
-  std::size_t count = 0;
-  float tensor_scale = 1.0f;
-};
-
-[[noreturn]] inline void tensor_fail(const char* fn, const std::string& why) {
-  throw std::invalid_argument(std::string("pqt::") + fn + ": " + why);
-}
-
-/// The most OpenMP threads a call may ask for (more fail to start, or crash).
-constexpr int max_threads = 1024;
-
-/// Whether c's scaling has a tensor scale (tensor scaling's s, NVFP4's s_t).
-inline bool needs_tensor_scale(const quant_config& c) {
-  return c.scale == scaling::tensor || (c.scale == scaling::block && c.block_kind == block_scale::nvfp4);
-}
-
-/// Checks a config against n elements; returns the number of scales.
-inline std::size_t check_config(const char* fn, std::size_t n, const quant_config& c) {
-  if (c.random_bits < 1 || c.random_bits > 32) tensor_fail(fn, "random_bits must be in 1..32");
-  if (c.threads < 0 || c.threads > max_threads) tensor_fail(fn, "threads must be in 0..1024 (0: OpenMP's default)");
-  if (c.round == rounding::gaussian && !(c.sigma >= 0 && c.sigma < 1e30f)) tensor_fail(fn, "sigma must be finite and >= 0");
-  if (static_cast<int>(c.round) < 0 || static_cast<int>(c.round) >= rounding_count) tensor_fail(fn, "invalid rounding");
-  if (c.over != overflow::saturate && c.over != overflow::nonsaturating) tensor_fail(fn, "invalid overflow policy");
-  if (static_cast<int>(c.e8m0_rule) < 0 || static_cast<int>(c.e8m0_rule) > static_cast<int>(e8m0_rounding::rceil))
-    tensor_fail(fn, "invalid e8m0 rule");
-  if (c.block_kind != block_scale::mx && c.block_kind != block_scale::nvfp4) tensor_fail(fn, "invalid block scale kind");
-  if (c.format.enc() == encoding::scale) tensor_fail(fn, "the element format cannot be a scale format (e8m0)");
-  // tensor_scale: 0 = the current amax, > 0 = that s; Inf would zero every
-  // element, a negative or NaN s has no meaning: refused, not replaced.
-  if (c.scale == scaling::tensor && !(c.tensor_scale >= 0 && c.tensor_scale < std::numeric_limits<float>::infinity()))
-    tensor_fail(fn, "tensor_scale must be finite and >= 0 (0: the current amax)");
-  if (!(c.tensor.margin > -1e6f && c.tensor.margin < 1e6f)) tensor_fail(fn, "margin must be finite");
-  switch (c.scale) {
-    case scaling::none:
-    case scaling::tensor:
-      return 0;
-    case scaling::block:
-      if (c.block_size == 0) tensor_fail(fn, "block_size must be > 0");
-      if (c.block_kind == block_scale::nvfp4 && c.format != format_desc::of<fmt::e2m1>())
-        tensor_fail(fn, "NVFP4 block scaling needs e2m1 elements");
-      if (c.block_kind == block_scale::nvfp4 && c.round == rounding::gaussian)
-        tensor_fail(fn, "gaussian rounding is not available with NVFP4 scaling");
-      return n / c.block_size + (n % c.block_size != 0 ? 1 : 0);  // a partial last block is allowed
-    case scaling::tile:
-      if (c.tile_rows == 0 || c.tile_cols == 0) tensor_fail(fn, "tile sizes must be > 0");
-      if (c.block_kind != block_scale::mx) tensor_fail(fn, "tile scaling uses e8m0 scales");
-      if (c.cols == 0 || c.rows > std::numeric_limits<std::size_t>::max() / c.cols || c.rows * c.cols != n)
-        tensor_fail(fn, "tile scaling needs rows * cols == n (got " + std::to_string(c.rows) + " x " +
-                            std::to_string(c.cols) + " for " + std::to_string(n) + " elements)");
-      return tile_shape{c.rows, c.cols, c.tile_rows, c.tile_cols}.count();
-  }
-  tensor_fail(fn, "invalid scaling");
-}
 
 /// One element's rounding: encode v (already scaled) with the mode's random
 /// word(s) for element `index`. Fast path where it applies, else the generic
@@ -645,22 +511,6 @@ PQT_FORCEINLINE float decode_run(const element_coder& ec, const scale_set& q, st
 
 }  // namespace detail
 
-/// Bytes quantize writes for n elements of cfg's format: FP4 n/2, FP6 3n/4
-/// (rounded up), others n * storage bytes.
-/// Throws std::invalid_argument where the byte count would not fit a size_t.
-inline std::size_t code_bytes(std::size_t n, const quant_config& cfg) {
-  const int bits = cfg.format.total_bits();
-  if (bits == 4 || bits == 6) return packed_bytes(n, bits);
-  const std::size_t bytes = static_cast<std::size_t>(cfg.format.storage_bytes());
-  if (n > std::numeric_limits<std::size_t>::max() / bytes) detail::tensor_fail("code_bytes", "n * code size overflows size_t");
-  return n * bytes;
-}
-
-/// Number of scales quantize writes (blocks or tiles; 0 otherwise).
-inline std::size_t scale_count(std::size_t n, const quant_config& cfg) {
-  return detail::check_config("scale_count", n, cfg);
-}
-
 namespace detail {
 
 /// Throws unless n elements of T fit a size_t and [x, x + n) and [out, out + n)
@@ -694,21 +544,6 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
                                        [&](std::size_t i, float v) { out[i] = from_f<T>(v); });
         });
   });
-}
-
-/// Checks v's sizes and pointers against cfg and n elements (quantize and
-/// dequantize into caller-owned memory); returns the number of scales.
-inline std::size_t check_view(const char* fn, std::size_t n, const quant_config& cfg, const quantized_view& v) {
-  const std::size_t nscales = check_config(fn, n, cfg);
-  if (v.n != n) tensor_fail(fn, "the view holds " + std::to_string(v.n) + " elements, not " + std::to_string(n));
-  if (v.code_bytes != code_bytes(n, cfg) || v.scale_count != nscales)
-    tensor_fail(fn, "codes/scales sizes do not match the config (" + std::to_string(v.code_bytes) + " code bytes and " +
-                        std::to_string(v.scale_count) + " scales given, " + std::to_string(code_bytes(n, cfg)) +
-                        " and " + std::to_string(nscales) + " needed)");
-  if (n != 0 && (v.codes == nullptr || (nscales > 0 && v.scales == nullptr) ||
-                 (needs_tensor_scale(cfg) && v.tensor_scale == nullptr)))
-    tensor_fail(fn, "null pointer");
-  return nscales;
 }
 
 }  // namespace detail
@@ -846,140 +681,8 @@ float amax(const T* x, std::size_t n, int threads) {
   return detail::amax_parallel(x, n, threads);
 }
 
-// ---- GaussWS over tensors (DESIGN §5) ---------------------------------------
-
-// noise_kind and delta_mode are in detail/tensor_ops.hpp.
-
-/// Configuration of gaussws: out = cast_C(w + noise * Delta), rounded once.
-///   pqt::gaussws_config g;  g.bits = 6;  g.seed = 1;  g.offset = step;
-struct gaussws_config {
-  noise_kind noise = noise_kind::r;
-  float sigma = 1.0f;              ///< gaussian noise: sigma * N(0,1)
-  delta_mode delta = delta_mode::block;
-  int bits = 9;                    ///< block mode: b, bits of precision ("9-bit noise")
-  format_desc format = format_desc::of<fmt::e4m3>();  ///< element mode: the simulated format F
-  scaling scale = scaling::block;  ///< block (default), tensor or tile; element mode needs block
-  std::size_t block_size = 32;
-  std::size_t rows = 0, cols = 0, tile_rows = 16, tile_cols = 16;
-  std::uint64_t seed = 0, offset = 0, index_base = 0;
-  int threads = 0;
-};
-
-namespace detail {
-
-/// The plain-data part of a gaussws_config (detail/tensor_ops.hpp; the CUDA
-/// kernels take it by value).
-inline gaussws_params make_gaussws_params(const gaussws_config& g) {
-  gaussws_params p;
-  p.noise = g.noise;
-  p.sigma = g.sigma;
-  p.element_delta = g.delta == delta_mode::element;
-  p.bits = g.bits;
-  p.f = g.format.facts();
-  p.emax = g.format.facts().emax();
-  p.max_f = g.format.max();
-  p.seed = g.seed;
-  p.offset = g.offset;
-  return p;
-}
-
-/// The exponent e of Delta = 2^e for a block with amax a (block mode), or the
-/// MX block scale exponent (element mode); INT_MIN: no noise (amax 0 or not finite).
-inline int gaussws_block_exponent(const gaussws_config& g, float a) {
-  return gaussws_exponent(make_gaussws_params(g), a);
-}
-
-/// Throws std::invalid_argument naming what is wrong with g for n elements.
-inline void check_gaussws_config(const gaussws_config& g, std::size_t n) {
-  if (g.bits < 1 || g.bits > 64) tensor_fail("gaussws", "bits must be in 1..64");
-  if (g.threads < 0 || g.threads > max_threads) tensor_fail("gaussws", "threads must be in 0..1024 (0: OpenMP's default)");
-  if (static_cast<int>(g.noise) < 0 || static_cast<int>(g.noise) > static_cast<int>(noise_kind::uniform))
-    tensor_fail("gaussws", "invalid noise kind");
-  if (g.delta != delta_mode::block && g.delta != delta_mode::element) tensor_fail("gaussws", "invalid delta mode");
-  if (g.noise == noise_kind::gaussian && !(g.sigma >= 0 && g.sigma < 1e30f)) tensor_fail("gaussws", "sigma must be finite and >= 0");
-  if (g.delta == delta_mode::element && g.scale != scaling::block)
-    tensor_fail("gaussws", "element-mode Delta needs block scaling");
-  if (g.delta == delta_mode::element && !fast_path_applies(g.format.facts()) && g.format.mantissa_bits() == 0)
-    tensor_fail("gaussws", "element-mode Delta needs a format with mantissa bits");
-  if (g.scale == scaling::none) tensor_fail("gaussws", "scaling must be block, tensor or tile");
-  if (g.scale == scaling::block && g.block_size == 0) tensor_fail("gaussws", "block_size must be > 0");
-  if (g.scale == scaling::tile &&
-      (g.tile_rows == 0 || g.tile_cols == 0 || g.cols == 0 || g.rows > std::numeric_limits<std::size_t>::max() / g.cols ||
-       g.rows * g.cols != n))
-    tensor_fail("gaussws", "tile scaling needs tile sizes > 0 and rows * cols == n");
-}
-
-template <class Carrier, class T, class Out>
-void gaussws_impl(const T* w, Out* out, std::size_t n, const gaussws_config& g) {
-  check_gaussws_config(g, n);
-  if (n == 0) return;
-  if (w == nullptr || out == nullptr) tensor_fail("gaussws", "null pointer");
-  const gaussws_params gp = make_gaussws_params(g);
-
-  // One element: noise from its words, Delta from the run's exponent e
-  // (gaussws_value, shared with the CUDA kernels).
-  auto element = [&](std::size_t i, int e) -> gaussws_result_t<Carrier> {
-    const std::uint64_t idx = g.index_base + i;
-    if (e == std::numeric_limits<int>::min()) return gaussws_value<Carrier>(gp, to_f(w[i]), e, 0u, word_pair{0, 0});
-    if (g.noise == noise_kind::gaussian)
-      return gaussws_value<Carrier>(gp, to_f(w[i]), e, 0u, random_words2(g.seed, g.offset, idx));
-    return gaussws_value<Carrier>(gp, to_f(w[i]), e, random_word(g.seed, g.offset, idx), word_pair{0, 0});
-  };
-  auto store = [&](std::size_t i, gaussws_result_t<Carrier> v) {
-    if constexpr (std::is_same<Carrier, float>::value) out[i] = v;
-    else out[i] = Out::from_bits(v);
-  };
-
-  if (g.scale == scaling::tensor) {
-    const int e = gaussws_exponent(gp, amax_parallel(w, n, g.threads));
-    parallel_chunks(n, 1 << 14, g.threads, [&](std::size_t b, std::size_t end) {
-      for (std::size_t i = b; i < end; ++i) store(i, element(i, e));
-    });
-  } else if (g.scale == scaling::block) {
-    const std::size_t bs = g.block_size, nb = n / bs + (n % bs != 0 ? 1 : 0);
-    parallel_chunks(nb, (1 << 14) / bs > 0 ? (1 << 14) / bs : 1, g.threads, [&](std::size_t b0, std::size_t b1) {
-      for (std::size_t b = b0; b < b1; ++b) {
-        const std::size_t end = (b + 1) * bs < n ? (b + 1) * bs : n;
-        const int e = gaussws_exponent(gp, amax_from_bits(max_abs_bits(w + b * bs, end - b * bs)));
-        for (std::size_t i = b * bs; i < end; ++i) store(i, element(i, e));
-      }
-    });
-  } else {
-    const tile_shape shape{g.rows, g.cols, g.tile_rows, g.tile_cols};
-    std::vector<float> amaxes(shape.count());  // once per call
-    tile_amax(w, shape, amaxes.data());
-    parallel_chunks(g.rows, g.tile_rows, g.threads, [&](std::size_t r0, std::size_t r1) {
-      for (std::size_t r = r0; r < r1; ++r)
-        for (std::size_t col = 0; col < g.cols; ++col) {
-          const std::size_t t = (r / g.tile_rows) * shape.tiles_across() + col / g.tile_cols;
-          store(r * g.cols + col, element(r * g.cols + col, gaussws_exponent(gp, amaxes[t])));
-        }
-    });
-  }
-}
-
-}  // namespace detail
-
-/// GaussWS: out = cast_C(w + noise * Delta), C = bf16 (here) or float (below),
-/// computed exactly and rounded once (nearest-even). Noise is regenerated from
-/// (seed, offset, index_base + i), never stored; the backward pass is the
-/// identity (straight-through), so nothing else is needed. The master weights
-/// w are float, bf16 or fp16 (read exactly).
-///   pqt::gaussws(w.data(), w_bf16.data(), w.size(), cfg);
-inline void gaussws(const float* w, bf16* out, std::size_t n, const gaussws_config& cfg) {
-  detail::gaussws_impl<fmt::bf16>(w, out, n, cfg);
-}
-inline void gaussws(const float* w, float* out, std::size_t n, const gaussws_config& cfg) {
-  detail::gaussws_impl<float>(w, out, n, cfg);
-}
-/// gaussws over bf16 or fp16 master weights (the 2-bytes-per-parameter setting).
-template <class T, std::enable_if_t<std::is_same<T, bf16>::value || std::is_same<T, fp16>::value, int> = 0>
-void gaussws(const T* w, bf16* out, std::size_t n, const gaussws_config& cfg) {
-  detail::gaussws_impl<fmt::bf16>(w, out, n, cfg);
-}
-template <class T, std::enable_if_t<std::is_same<T, bf16>::value || std::is_same<T, fp16>::value, int> = 0>
-void gaussws(const T* w, float* out, std::size_t n, const gaussws_config& cfg) {
-  detail::gaussws_impl<float>(w, out, n, cfg);
-}
-
 }  // namespace pqt
+
+// GaussWS over tensors uses this header's loops; included here so that
+// <pqt/fake_quant.hpp> keeps offering it.
+#include "gaussws.hpp"

@@ -1,0 +1,153 @@
+#pragma once
+/// GaussWS over tensors: out = cast_C(w + noise * Delta), formed exactly and
+/// rounded once, with R / gaussian / uniform noise and block / element Delta
+/// over block, tensor or tile scaling (README "Noise"). Also included by
+/// <pqt/fake_quant.hpp>.
+///   pqt::gaussws_config g;  g.bits = 6;  g.seed = 1;  g.offset = step;
+///   pqt::gaussws(w, w_bf16, n, g);
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "fake_quant.hpp"
+
+namespace pqt {
+
+// noise_kind and delta_mode are in detail/tensor_ops.hpp.
+
+/// Configuration of gaussws: out = cast_C(w + noise * Delta), rounded once.
+///   pqt::gaussws_config g;  g.bits = 6;  g.seed = 1;  g.offset = step;
+struct gaussws_config {
+  noise_kind noise = noise_kind::r;
+  float sigma = 1.0f;              ///< gaussian noise: sigma * N(0,1)
+  delta_mode delta = delta_mode::block;
+  int bits = 9;                    ///< block mode: b, bits of precision ("9-bit noise")
+  format_desc format = format_desc::of<fmt::e4m3>();  ///< element mode: the simulated format F
+  scaling scale = scaling::block;  ///< block (default), tensor or tile; element mode needs block
+  std::size_t block_size = 32;
+  std::size_t rows = 0, cols = 0, tile_rows = 16, tile_cols = 16;
+  std::uint64_t seed = 0, offset = 0, index_base = 0;
+  int threads = 0;
+};
+
+namespace detail {
+
+/// The plain-data part of a gaussws_config (detail/tensor_ops.hpp; the CUDA
+/// kernels take it by value).
+inline gaussws_params make_gaussws_params(const gaussws_config& g) {
+  gaussws_params p;
+  p.noise = g.noise;
+  p.sigma = g.sigma;
+  p.element_delta = g.delta == delta_mode::element;
+  p.bits = g.bits;
+  p.f = g.format.facts();
+  p.emax = g.format.facts().emax();
+  p.max_f = g.format.max();
+  p.seed = g.seed;
+  p.offset = g.offset;
+  return p;
+}
+
+/// The exponent e of Delta = 2^e for a block with amax a (block mode), or the
+/// MX block scale exponent (element mode); INT_MIN: no noise (amax 0 or not finite).
+inline int gaussws_block_exponent(const gaussws_config& g, float a) {
+  return gaussws_exponent(make_gaussws_params(g), a);
+}
+
+/// Throws std::invalid_argument naming what is wrong with g for n elements.
+inline void check_gaussws_config(const gaussws_config& g, std::size_t n) {
+  if (g.bits < 1 || g.bits > 64) tensor_fail("gaussws", "bits must be in 1..64");
+  if (g.threads < 0 || g.threads > max_threads) tensor_fail("gaussws", "threads must be in 0..1024 (0: OpenMP's default)");
+  if (static_cast<int>(g.noise) < 0 || static_cast<int>(g.noise) > static_cast<int>(noise_kind::uniform))
+    tensor_fail("gaussws", "invalid noise kind");
+  if (g.delta != delta_mode::block && g.delta != delta_mode::element) tensor_fail("gaussws", "invalid delta mode");
+  if (g.noise == noise_kind::gaussian && !(g.sigma >= 0 && g.sigma < 1e30f)) tensor_fail("gaussws", "sigma must be finite and >= 0");
+  if (g.delta == delta_mode::element && g.scale != scaling::block)
+    tensor_fail("gaussws", "element-mode Delta needs block scaling");
+  if (g.delta == delta_mode::element && !fast_path_applies(g.format.facts()) && g.format.mantissa_bits() == 0)
+    tensor_fail("gaussws", "element-mode Delta needs a format with mantissa bits");
+  if (g.scale == scaling::none) tensor_fail("gaussws", "scaling must be block, tensor or tile");
+  if (g.scale == scaling::block && g.block_size == 0) tensor_fail("gaussws", "block_size must be > 0");
+  if (g.scale == scaling::tile &&
+      (g.tile_rows == 0 || g.tile_cols == 0 || g.cols == 0 || g.rows > std::numeric_limits<std::size_t>::max() / g.cols ||
+       g.rows * g.cols != n))
+    tensor_fail("gaussws", "tile scaling needs tile sizes > 0 and rows * cols == n");
+}
+
+template <class Carrier, class T, class Out>
+void gaussws_impl(const T* w, Out* out, std::size_t n, const gaussws_config& g) {
+  check_gaussws_config(g, n);
+  if (n == 0) return;
+  if (w == nullptr || out == nullptr) tensor_fail("gaussws", "null pointer");
+  const gaussws_params gp = make_gaussws_params(g);
+
+  // One element: noise from its words, Delta from the run's exponent e
+  // (gaussws_value, shared with the CUDA kernels).
+  auto element = [&](std::size_t i, int e) -> gaussws_result_t<Carrier> {
+    const std::uint64_t idx = g.index_base + i;
+    if (e == std::numeric_limits<int>::min()) return gaussws_value<Carrier>(gp, to_f(w[i]), e, 0u, word_pair{0, 0});
+    if (g.noise == noise_kind::gaussian)
+      return gaussws_value<Carrier>(gp, to_f(w[i]), e, 0u, random_words2(g.seed, g.offset, idx));
+    return gaussws_value<Carrier>(gp, to_f(w[i]), e, random_word(g.seed, g.offset, idx), word_pair{0, 0});
+  };
+  auto store = [&](std::size_t i, gaussws_result_t<Carrier> v) {
+    if constexpr (std::is_same<Carrier, float>::value) out[i] = v;
+    else out[i] = Out::from_bits(v);
+  };
+
+  if (g.scale == scaling::tensor) {
+    const int e = gaussws_exponent(gp, amax_parallel(w, n, g.threads));
+    parallel_chunks(n, 1 << 14, g.threads, [&](std::size_t b, std::size_t end) {
+      for (std::size_t i = b; i < end; ++i) store(i, element(i, e));
+    });
+  } else if (g.scale == scaling::block) {
+    const std::size_t bs = g.block_size, nb = n / bs + (n % bs != 0 ? 1 : 0);
+    parallel_chunks(nb, (1 << 14) / bs > 0 ? (1 << 14) / bs : 1, g.threads, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t b = b0; b < b1; ++b) {
+        const std::size_t end = (b + 1) * bs < n ? (b + 1) * bs : n;
+        const int e = gaussws_exponent(gp, amax_from_bits(max_abs_bits(w + b * bs, end - b * bs)));
+        for (std::size_t i = b * bs; i < end; ++i) store(i, element(i, e));
+      }
+    });
+  } else {
+    const tile_shape shape{g.rows, g.cols, g.tile_rows, g.tile_cols};
+    std::vector<float> amaxes(shape.count());  // once per call
+    tile_amax(w, shape, amaxes.data());
+    parallel_chunks(g.rows, g.tile_rows, g.threads, [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t r = r0; r < r1; ++r)
+        for (std::size_t col = 0; col < g.cols; ++col) {
+          const std::size_t t = (r / g.tile_rows) * shape.tiles_across() + col / g.tile_cols;
+          store(r * g.cols + col, element(r * g.cols + col, gaussws_exponent(gp, amaxes[t])));
+        }
+    });
+  }
+}
+
+}  // namespace detail
+
+/// GaussWS: out = cast_C(w + noise * Delta), C = bf16 (here) or float (below),
+/// computed exactly and rounded once (nearest-even). Noise is regenerated from
+/// (seed, offset, index_base + i), never stored; the backward pass is the
+/// identity (straight-through), so nothing else is needed. The master weights
+/// w are float, bf16 or fp16 (read exactly).
+///   pqt::gaussws(w.data(), w_bf16.data(), w.size(), cfg);
+inline void gaussws(const float* w, bf16* out, std::size_t n, const gaussws_config& cfg) {
+  detail::gaussws_impl<fmt::bf16>(w, out, n, cfg);
+}
+inline void gaussws(const float* w, float* out, std::size_t n, const gaussws_config& cfg) {
+  detail::gaussws_impl<float>(w, out, n, cfg);
+}
+/// gaussws over bf16 or fp16 master weights (the 2-bytes-per-parameter setting).
+template <class T, std::enable_if_t<std::is_same<T, bf16>::value || std::is_same<T, fp16>::value, int> = 0>
+void gaussws(const T* w, bf16* out, std::size_t n, const gaussws_config& cfg) {
+  detail::gaussws_impl<fmt::bf16>(w, out, n, cfg);
+}
+template <class T, std::enable_if_t<std::is_same<T, bf16>::value || std::is_same<T, fp16>::value, int> = 0>
+void gaussws(const T* w, float* out, std::size_t n, const gaussws_config& cfg) {
+  detail::gaussws_impl<float>(w, out, n, cfg);
+}
+}  // namespace pqt
