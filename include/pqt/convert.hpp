@@ -324,6 +324,20 @@ PQT_HD PQT_FORCEINLINE constexpr fast_rounding fast_round(const fast_params& p, 
   return {normal, lo, up};
 }
 
+/// Nearest-even onto the format's grid, the two regions of the fast paths:
+/// normal target, |x|'s bits a rounded at the format's last bit (ties to even;
+/// a carry ripples into the exponent); below the smallest normal, (|x| + C) - C
+/// with C = 2^(emin + 23 - M), whose ulp is the format's subnormal spacing:
+/// float addition's own nearest-even rounding onto that grid (|x| + C stays in
+/// C's binade because M < 23). Shared by encode_float_fast (codes) and
+/// round_value_fast (values).
+PQT_HD PQT_FORCEINLINE constexpr std::uint32_t rne_normal_bits(const fast_params& p, std::uint32_t a) noexcept {
+  return (a + (p.half - 1u) + ((a >> p.s) & 1u)) & ~p.low;
+}
+PQT_HD PQT_FORCEINLINE constexpr float rne_below_normal(const fast_params& p, float ax) noexcept {
+  return (ax + p.sub_magic) - p.sub_magic;
+}
+
 /// What an overflowing positive / negative magnitude and an infinite input
 /// become in the fast paths (overflow_code's rule as selects): `max` when the
 /// mode or policy clamps or the format is finite, else `special` (Inf, NaN or
@@ -353,15 +367,15 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
   const std::uint32_t neg = b >> 31;
   std::uint32_t mag = 0;
   if constexpr (R == rounding::nearest_even) {
-    // round_value_fast's nearest-even value, then its code: normal region,
-    // the rounded bits shifted and rebiased; below the smallest normal,
-    // (|x| + C) - C on the subnormal grid times 2^(M - emin), an exact
-    // integer (2^M when it rounds up to the smallest normal: that code).
-    // About half fast_round's work; normal lanes feed 0 to the float side.
+    // The nearest-even value (round_value_fast's), then its code: normal
+    // region, the rounded bits shifted and rebiased; below the smallest
+    // normal, the value times 2^(M - emin), an exact integer (2^M when it
+    // rounds up to the smallest normal: that code). About half fast_round's
+    // work; normal lanes feed 0 to the float side.
     (void)rbits, (void)k;
     const std::uint32_t normal = a >= p.min_normal_bits;
-    const std::uint32_t v_n = (a + (p.half - 1u) + ((a >> p.s) & 1u)) & ~p.low;
-    const float v_s = (bit_cast<float>(a & (normal - 1u)) + p.sub_magic) - p.sub_magic;
+    const std::uint32_t v_n = rne_normal_bits(p, a);
+    const float v_s = rne_below_normal(p, bit_cast<float>(a & (normal - 1u)));
     const std::uint32_t mag_s = static_cast<std::uint32_t>(static_cast<std::int32_t>(v_s * p.scale_up1 * p.scale_up2));
     mag = sel(normal, (v_n >> p.s) - p.rebias, mag_s);
   } else {
@@ -401,14 +415,7 @@ PQT_HD PQT_FORCEINLINE constexpr float round_value_fast(const fast_params& p, fl
   const std::uint32_t neg = b >> 31;
   std::uint32_t v = 0;
   if constexpr (R == rounding::nearest_even) {
-    // Normal region: round the bits at bit s, ties to even (the carry ripples
-    // into the exponent). Below the smallest normal 2^emin: (|x| + C) - C with
-    // C = 2^(emin + 23 - M), whose ulp is the format's subnormal spacing, is
-    // float addition's own nearest-even rounding onto that grid (|x| + C stays
-    // in C's binade because M < 23).
-    const std::uint32_t v_n = (a + (p.half - 1u) + ((a >> p.s) & 1u)) & ~p.low;
-    const std::uint32_t v_s = bit_cast<std::uint32_t>((bit_cast<float>(a) + p.sub_magic) - p.sub_magic);
-    v = sel(a >= p.min_normal_bits, v_n, v_s);
+    v = sel(a >= p.min_normal_bits, rne_normal_bits(p, a), bit_cast<std::uint32_t>(rne_below_normal(p, bit_cast<float>(a))));
   } else {
     const fast_rounding fr = fast_round<R>(p, a, neg, rbits, k);
     const std::uint32_t v_n = (a & ~p.low) + (fr.up << p.s);
