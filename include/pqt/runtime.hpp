@@ -19,12 +19,15 @@
 
 namespace pqt {
 
-/// Changes to a named or eXmY format (the CLI's --encoding, --bias, --unsigned).
-/// A new encoding brings its own default bias unless bias is given.
+/// Changes to a named or eXmY format (the CLI's --encoding, --bias, --unsigned;
+/// is_signed rebuilds an unsigned named format, e8m0, as signed). A new
+/// encoding brings its own default bias unless bias is given.
 struct format_modifiers {
   std::optional<encoding> enc;
   std::optional<int> bias;
   bool is_unsigned = false;
+  bool is_signed = false;
+  bool any() const { return enc || bias || is_unsigned || is_signed; }
 };
 
 class format_desc {
@@ -174,29 +177,31 @@ inline format_desc format_desc::parse(std::string_view name) {
   // what name() writes for a format that is not a bare named or eXmY one.
   if (const auto sp = name.find(' '); sp != std::string_view::npos) {
     format_modifiers mod;
-    bool force_signed = false;  // "signed": a signed format whose bare eXmY names an unsigned one (e8m0)
     std::string_view rest = name.substr(sp + 1);
     auto bad = [&]() -> format_desc {
       throw std::invalid_argument("unknown format '" + std::string(name) +
-                                  "'; after the name: an encoding, 'bias B', 'unsigned', separated by one space");
+                                  "'; after the name: an encoding, 'bias B', 'unsigned' or 'signed', separated by one space");
+    };
+    auto take = [&]() {  // the next space-separated word
+      const auto next = rest.find(' ');
+      const std::string_view word = rest.substr(0, next);
+      rest = next == std::string_view::npos ? std::string_view{} : rest.substr(next + 1);
+      return word;
     };
     while (!rest.empty()) {
-      const auto next = rest.find(' ');
-      const std::string_view tok = rest.substr(0, next);
-      rest = next == std::string_view::npos ? std::string_view{} : rest.substr(next + 1);
-      if (tok == "unsigned" && !mod.is_unsigned && !force_signed) {
+      const std::string_view tok = take();
+      const bool sign_given = mod.is_unsigned || mod.is_signed;
+      if (tok == "unsigned" && !sign_given) {
         mod.is_unsigned = true;
-      } else if (tok == "signed" && !mod.is_unsigned && !force_signed) {
-        force_signed = true;
+      } else if (tok == "signed" && !sign_given) {
+        mod.is_signed = true;
       } else if (tok == "bias" && !mod.bias) {
-        const auto end = rest.find(' ');
-        const std::string_view num = rest.substr(0, end);
-        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+        const std::string_view num = take();
         int v = 0;
         const bool neg = !num.empty() && num[0] == '-';
         if (!parse_int(neg ? num.substr(1) : num, v)) bad();
         mod.bias = neg ? -v : v;
-      } else if (!mod.enc && !mod.bias && !mod.is_unsigned && !force_signed) {
+      } else if (!mod.any()) {
         try {
           mod.enc = parse_encoding(tok);
         } catch (const std::invalid_argument&) {
@@ -206,12 +211,8 @@ inline format_desc format_desc::parse(std::string_view name) {
         bad();
       }
     }
-    if (!mod.enc && !mod.bias && !mod.is_unsigned && !force_signed) bad();
-    if (!force_signed) return parse(name.substr(0, sp), mod);
-    // parse(name, mod)'s rule (a new encoding brings its own default bias), signed
-    const format_desc base = parse(name.substr(0, sp));
-    return format_desc(base.exponent_bits(), base.mantissa_bits(), mod.enc.value_or(base.enc()),
-                       mod.bias.value_or(mod.enc ? default_bias : base.bias()), true);
+    if (!mod.any()) bad();
+    return parse(name.substr(0, sp), mod);
   }
   for (const auto& n : named_formats())
     if (n.name == name) return n.desc;
@@ -228,7 +229,7 @@ inline format_desc format_desc::parse(std::string_view name) {
 }
 
 inline format_desc format_desc::parse(std::string_view name, const format_modifiers& mod) {
-  if (!mod.enc && !mod.bias && !mod.is_unsigned) return parse(name);
+  if (!mod.any()) return parse(name);
   int e = 0, m = 0, bias = default_bias;
   encoding enc = encoding::ieee;
   bool is_signed = true, known = false;
@@ -242,7 +243,7 @@ inline format_desc format_desc::parse(std::string_view name, const format_modifi
                   parse_int(name.substr(1, mpos - 1), e) && parse_int(name.substr(mpos + 1), m)))
     return parse(name);  // throws, listing the valid names
   if (mod.enc) bias = default_bias;
-  return format_desc(e, m, mod.enc.value_or(enc), mod.bias.value_or(bias), is_signed && !mod.is_unsigned);
+  return format_desc(e, m, mod.enc.value_or(enc), mod.bias.value_or(bias), (is_signed || mod.is_signed) && !mod.is_unsigned);
 }
 
 inline std::string format_desc::name() const {
