@@ -239,6 +239,14 @@ inline void check_pow2_range(const char* fn, const quant_config& c) {
                     "(FP8, FP6, FP4 and the like)");
 }
 
+/// check_pow2_range where c has MX or tile scales and there are elements to
+/// scale: the host checks it as it computes the scales (prepare_scales), the
+/// CUDA launchers and the Python binding before any work.
+inline void check_scale_range(const char* fn, std::size_t n, const quant_config& c) {
+  if (n > 0 && ((c.scale == scaling::block && c.block_kind == block_scale::mx) || c.scale == scaling::tile))
+    check_pow2_range(fn, c);
+}
+
 /// The tensor-level part of c's scaling: the per-tensor scale, or NVFP4's
 /// tensor scale (a pass over x for amax), over `scales` (nscales bytes of
 /// room for the block or tile scales, which for_each_run fills chunk by chunk).
@@ -251,8 +259,8 @@ scale_set prepare_scales(const char* fn, const T* x, std::size_t n, const quant_
                                         : compute_scale(c.format.max(), amax_parallel(x, n, c.threads), c.tensor, 1.0f);
   else if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
     s.tensor_scale = nvfp4_tensor_scale(amax_parallel(x, n, c.threads));
-  else if (c.scale != scaling::none)
-    check_pow2_range(fn, c);
+  else
+    check_scale_range(fn, n, c);
   return s;
 }
 
@@ -666,7 +674,6 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
 template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
                                         std::is_same<T, fp16>::value, int> = 0>
 void dequantize(const quantized& q, const quant_config& cfg, T* out, std::size_t n) {
-  detail::check_config("dequantize", q.n, cfg);
   if (n != q.n) detail::tensor_fail("dequantize", "n differs from the quantized tensor's");
   float ts = q.tensor_scale;
   dequantize(quantized_view{const_cast<std::uint8_t*>(q.codes.data()), q.codes.size(),

@@ -247,13 +247,6 @@ pqt::quant_config for_call(const config& cfg, std::size_t n, std::int64_t cols) 
   return c;
 }
 
-/// What the host API checks only once it computes MX / tile scales, checked
-/// before a CUDA launch too (ValueError with the C++ message on either device).
-void check_pow2(const char* fn, const pqt::quant_config& c, std::size_t n) {
-  if (n > 0 && ((c.scale == pqt::scaling::block && c.block_kind == pqt::block_scale::mx) || c.scale == pqt::scaling::tile))
-    pqt::detail::check_pow2_range(fn, c);
-}
-
 struct gcfg {
   pqt::gaussws_config g;
 };
@@ -302,7 +295,7 @@ void fake_quant(const ro_array& x, const array& out, int t, const config& cfg, s
   const pqt::quant_config c = for_call(cfg, n, cols);
   if (px.device >= 0) {
     pqt::detail::check_config("fake_quant", n, c);
-    check_pow2("fake_quant", c, n);
+    pqt::detail::check_scale_range("fake_quant", n, c);
     nb::gil_scoped_release nogil;
     return cuda_fake_quant(px.device, stream, e, x.data(), out.data(), n, c);
   }
@@ -341,7 +334,7 @@ void quantize(const ro_array& x, int t, const config& cfg, std::int64_t cols, co
   const pqt::quantized_view v = view_of("quantize", codes, scales, ts, n, c, pv);
   same_device(px, pv, "x and codes");
   if (px.device >= 0) {
-    check_pow2("quantize", c, n);
+    pqt::detail::check_scale_range("quantize", n, c);
     nb::gil_scoped_release nogil;
     return cuda_quantize(px.device, stream, e, x.data(), n, c, v);
   }

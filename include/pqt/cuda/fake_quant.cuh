@@ -69,14 +69,12 @@ auto as_storage(T* p) {
   else return reinterpret_cast<S*>(p);
 }
 
-/// Validates c for n elements as the host API does; false: cudaErrorInvalidValue.
-/// pow2_range: also the power-of-two range check of computing MX / tile scales
-/// (the host checks it in fake_quant and quantize of a non-empty tensor).
-inline bool valid_config(const char* fn, std::size_t n, const quant_config& c, std::size_t& nscales, bool pow2_range) {
+/// Runs the host API's checks (check() throws std::invalid_argument naming
+/// the problem); false: the launcher returns cudaErrorInvalidValue.
+template <class F>
+bool valid(F&& check) {
   try {
-    nscales = pqt::detail::check_config(fn, n, c);
-    if (pow2_range && n > 0 && ((c.scale == scaling::block && c.block_kind == block_scale::mx) || c.scale == scaling::tile))
-      pqt::detail::check_pow2_range(fn, c);
+    check();
     return true;
   } catch (const std::invalid_argument&) {
     return false;
@@ -107,8 +105,11 @@ cudaError_t run_on(cudaStream_t stream, F&& f) {
 ///   pqt::cuda::fake_quant(d_w, d_w, n, pqt::quant_config::mxfp8(), stream);
 template <class T>
 cudaError_t fake_quant(const T* x, T* out, std::size_t n, const quant_config& cfg, cudaStream_t stream = nullptr) {
-  std::size_t nscales = 0;
-  if (!detail::valid_config("cuda::fake_quant", n, cfg, nscales, true)) return cudaErrorInvalidValue;
+  if (!detail::valid([&] {
+        pqt::detail::check_config("cuda::fake_quant", n, cfg);
+        pqt::detail::check_scale_range("cuda::fake_quant", n, cfg);
+      }))
+    return cudaErrorInvalidValue;
   if (n == 0) return cudaSuccess;
   if (x == nullptr || out == nullptr) return cudaErrorInvalidValue;
   const kernel_params p = make_kernel_params(cfg);
@@ -126,17 +127,17 @@ cudaError_t fake_quant(const T* x, T* out, std::size_t n, const quant_config& cf
 template <class T>
 cudaError_t quantize(const T* x, std::size_t n, const quant_config& cfg, const quantized_view& q,
                      cudaStream_t stream = nullptr) {
-  std::size_t nscales = 0;
-  if (!detail::valid_config("cuda::quantize", n, cfg, nscales, true)) return cudaErrorInvalidValue;
-  if (q.n != n || q.code_bytes != code_bytes(n, cfg) || q.scale_count != nscales) return cudaErrorInvalidValue;
+  if (!detail::valid([&] {
+        pqt::detail::check_view("cuda::quantize", n, cfg, q);  // sizes and pointers of q
+        pqt::detail::check_scale_range("cuda::quantize", n, cfg);
+      }))
+    return cudaErrorInvalidValue;
   if (n == 0) {  // no launch; the tensor scale still reads 1, as on the host
     static const float one = 1.0f;
     return q.tensor_scale == nullptr ? cudaSuccess
                                      : cudaMemcpyAsync(q.tensor_scale, &one, sizeof one, cudaMemcpyHostToDevice, stream);
   }
-  if (x == nullptr || q.codes == nullptr || (nscales > 0 && q.scales == nullptr) ||
-      (pqt::detail::needs_tensor_scale(cfg) && q.tensor_scale == nullptr))
-    return cudaErrorInvalidValue;
+  if (x == nullptr) return cudaErrorInvalidValue;
   const kernel_params p = make_kernel_params(cfg);
   return detail::run_on(stream, [&](device_executor& ex) { run_quantize<detail::elem_of_t<T>>(ex, p, detail::as_storage(x), n, q); });
 }
@@ -147,13 +148,9 @@ cudaError_t quantize(const T* x, std::size_t n, const quant_config& cfg, const q
 template <class T>
 cudaError_t dequantize(const quantized_view& q, const quant_config& cfg, T* out, std::size_t n,
                        cudaStream_t stream = nullptr) {
-  std::size_t nscales = 0;
-  if (!detail::valid_config("cuda::dequantize", n, cfg, nscales, false)) return cudaErrorInvalidValue;
-  if (q.n != n || q.code_bytes != code_bytes(n, cfg) || q.scale_count != nscales) return cudaErrorInvalidValue;
+  if (!detail::valid([&] { pqt::detail::check_view("cuda::dequantize", n, cfg, q); })) return cudaErrorInvalidValue;
   if (n == 0) return cudaSuccess;
-  if (out == nullptr || q.codes == nullptr || (nscales > 0 && q.scales == nullptr) ||
-      (pqt::detail::needs_tensor_scale(cfg) && q.tensor_scale == nullptr))
-    return cudaErrorInvalidValue;
+  if (out == nullptr) return cudaErrorInvalidValue;
   const kernel_params p = make_kernel_params(cfg);
   return detail::run_on(stream, [&](device_executor& ex) { run_dequantize<detail::elem_of_t<T>>(ex, p, q, detail::as_storage(out), n); });
 }
@@ -161,13 +158,7 @@ cudaError_t dequantize(const quantized_view& q, const quant_config& cfg, T* out,
 namespace detail {
 template <class Carrier, class T, class Out>
 cudaError_t gaussws_impl(const T* w, Out* out, std::size_t n, const gaussws_config& cfg, cudaStream_t stream) {
-  try {
-    pqt::detail::check_gaussws_config(cfg, n);
-  } catch (const std::invalid_argument&) {
-    return cudaErrorInvalidValue;
-  } catch (const std::bad_alloc&) {
-    return cudaErrorInvalidValue;
-  }
+  if (!valid([&] { pqt::detail::check_gaussws_config(cfg, n); })) return cudaErrorInvalidValue;
   if (n == 0) return cudaSuccess;
   if (w == nullptr || out == nullptr) return cudaErrorInvalidValue;
   const gaussws_kernel_params p = make_gaussws_kernel_params(cfg);
