@@ -124,6 +124,14 @@ def _str(what: str, v: Any) -> str:
     return v
 
 
+def _pair(what: str, v: Any) -> Tuple[Any, Any]:
+    try:
+        a, b = v
+    except (TypeError, ValueError):
+        raise TypeError(f"pqt: {what} must be a pair (tile_rows, tile_cols), got {v!r}") from None
+    return a, b
+
+
 def _bool(what: str, v: Any) -> bool:
     if not isinstance(v, (bool, np.bool_)):
         raise TypeError(f"pqt: {what} must be a bool, got {type(v).__name__}")
@@ -183,10 +191,7 @@ def quant_args(
     the checks to the kernel, which makes the same C++ config."""
     if block_size is None:
         block_size = 16 if scaling == "nvfp4" else 32
-    try:
-        tile_rows, tile_cols = tile
-    except (TypeError, ValueError):
-        raise TypeError(f"pqt: tile must be a pair (tile_rows, tile_cols), got {tile!r}") from None
+    tile_rows, tile_cols = _pair("tile", tile)
     if not _check:
         # as given: a comparison on a symbolic int would specialize the graph
         # on its value (so under torch.compile seeds are < 2^63)
@@ -306,10 +311,7 @@ def gaussws_args(
     threads: int = 0,
     _check: bool = True,
 ) -> GaussWSArgs:
-    try:
-        tile_rows, tile_cols = tile
-    except (TypeError, ValueError):
-        raise TypeError(f"pqt: tile must be a pair (tile_rows, tile_cols), got {tile!r}") from None
+    tile_rows, tile_cols = _pair("tile", tile)
     if not _check:
         return GaussWSArgs(noise, sigma, delta, bits, fmt, scaling, block_size, tile_rows, tile_cols, seed, offset,
                            index_base, threads)

@@ -209,8 +209,13 @@ def _direct(t: torch.Tensor) -> bool:
     (autograd, meta and fake tensors, subclasses such as DTensor,
     torch.compile) goes through torch.ops.pqt.*."""
     return (type(t) is torch.Tensor and (t.is_cpu or t.is_cuda) and not (t.requires_grad and torch.is_grad_enabled())
-            and not torch.compiler.is_compiling() and not torch._C._len_torch_dispatch_stack()
+            and _eager() and not torch._C._len_torch_dispatch_stack()
             and not torch._C._are_functorch_transforms_active())
+
+
+def _call(kernel, op, t: torch.Tensor, *args):
+    """op(t, *args), by its kernel directly where _direct(t) allows."""
+    return kernel(t, *args) if _direct(t) else op(t, *args)
 
 
 @torch.compiler.assume_constant_result
@@ -218,57 +223,49 @@ def _spec_traced(kind: str, *values) -> str:
     return _core.spec_from(kind, values)
 
 
+def _spec(args) -> str:
+    """The ops' options string of args; while torch.compile traces, a graph constant."""
+    if _eager():
+        return _core.spec_of(args)
+    return _spec_traced(type(args).__name__, *_core.static_fields(args))
+
+
 def _prepare(make, *a, **kw):
     """(args, options string) of a call: eager, checked and cached on the
     call's options (a repeated call costs one lookup); while torch.compile
-    traces, unchecked (ints may be symbolic) with the string a graph constant."""
+    traces, unchecked (ints may be symbolic)."""
     if not _eager():
         args = make(*a, **kw, _check=False)
-        return args, _spec_traced(type(args).__name__, *_core.static_fields(args))
+        return args, _spec(args)
     return _core.prepare(make, *a, **kw)
-
-
-def _fake_quant(x, args, spec):
-    if _direct(x):
-        return _fake_quant_kernel(x, spec, args.seed, args.offset, args.index_base)
-    return torch.ops.pqt.fake_quant(x, spec, args.seed, args.offset, args.index_base)
-
-
-def _quantize(x, args, spec) -> Quantized:
-    x = x.detach()  # codes have no gradient
-    if _direct(x):
-        codes, scales, ts = _quantize_kernel(x, spec, args.seed, args.offset, args.index_base)
-    else:
-        codes, scales, ts = torch.ops.pqt.quantize(x, spec, args.seed, args.offset, args.index_base)
-    shape = tuple(x.shape)
-    scale_dtype = torch.float8_e4m3fn if args.scaling == "nvfp4" else torch.float8_e8m0fnu
-    scales = scales.view(scale_dtype).reshape(_core.scales_shape(shape, scales.numel(), args))
-    return Quantized(_codes_view(codes, shape, args), scales, ts, shape, x.dtype, args, True)
 
 
 def fake_quant(x: torch.Tensor, fmt: str = "e4m3", scaling: str = "none", round: str = "nearest_even",
                overflow: str = "saturate", **options) -> torch.Tensor:
     """pqt.fake_quant for tensors (straight-through gradient)."""
     args, spec = _prepare(_core.quant_args, fmt, scaling, round, overflow, **options)
-    return _fake_quant(x, args, spec)
+    return _call(_fake_quant_kernel, torch.ops.pqt.fake_quant, x, spec, args.seed, args.offset, args.index_base)
 
 
 def quantize(x: torch.Tensor, fmt: str = "e4m3", scaling: str = "none", round: str = "nearest_even",
              overflow: str = "saturate", **options) -> Quantized:
     """pqt.quantize for tensors."""
     args, spec = _prepare(_core.quant_args, fmt, scaling, round, overflow, **options)
-    return _quantize(x, args, spec)
+    x = x.detach()  # codes have no gradient
+    codes, scales, ts = _call(_quantize_kernel, torch.ops.pqt.quantize, x, spec, args.seed, args.offset, args.index_base)
+    shape = tuple(x.shape)
+    scale_dtype = torch.float8_e4m3fn if args.scaling == "nvfp4" else torch.float8_e8m0fnu
+    scales = scales.view(scale_dtype).reshape(_core.scales_shape(shape, scales.numel(), args))
+    return Quantized(_codes_view(codes, shape, args), scales, ts, shape, x.dtype, args, True)
 
 
 def dequantize(q: Quantized, dtype: Optional[torch.dtype] = None) -> torch.Tensor:
     """pqt.dequantize for tensors."""
     codes = q.codes.reshape(-1).view(torch.uint8)
     scales = q.scales.reshape(-1).view(torch.uint8)
-    spec = _core.spec_of(q.args) if _eager() else _spec_traced(type(q.args).__name__, *_core.static_fields(q.args))
     dtype = q.dtype if dtype is None else dtype
-    if _direct(codes):
-        return _dequantize_kernel(codes, scales, q.tensor_scale, list(q.shape), dtype, spec)
-    return torch.ops.pqt.dequantize(codes, scales, q.tensor_scale, list(q.shape), dtype, spec)
+    return _call(_dequantize_kernel, torch.ops.pqt.dequantize, codes, scales, q.tensor_scale, list(q.shape), dtype,
+                 _spec(q.args))
 
 
 def gaussws(w: torch.Tensor, bits: int = 9, noise: str = "r", delta: str = "block",
@@ -276,9 +273,7 @@ def gaussws(w: torch.Tensor, bits: int = 9, noise: str = "r", delta: str = "bloc
     """pqt.gaussws for tensors (straight-through gradient)."""
     args, spec = _prepare(_core.gaussws_args, bits, noise, delta, **options)
     od = torch.bfloat16 if out_dtype is None else out_dtype
-    if _direct(w):
-        return _gaussws_kernel(w, spec, args.seed, args.offset, args.index_base, od)
-    return torch.ops.pqt.gaussws(w, spec, args.seed, args.offset, args.index_base, od)
+    return _call(_gaussws_kernel, torch.ops.pqt.gaussws, w, spec, args.seed, args.offset, args.index_base, od)
 
 
 def op_args(fmt: str = "e4m3", scaling: str = "none", round: str = "nearest_even", overflow: str = "saturate",
