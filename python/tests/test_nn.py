@@ -86,7 +86,7 @@ def test_step_is_the_offset_and_resumes():
     assert not torch.equal(a, b)  # new noise each step
     assert torch.equal(grad_at(0), a)  # regenerated, not stored: the same step gives the same bits
     step.advance(2)
-    assert step.state_dict() == {"value": 2}
+    assert step.state_dict() == {"value": 2, "micro": 0}
     w = qnn.RECIPES["gaussws_b4"]
     q2 = qnn.QuantLinear.from_linear(lin, w, qnn.Step(3), "m")
     assert torch.equal(q2(x), qnn.QuantLinear.from_linear(lin, w, qnn.Step(3), "m")(x))
@@ -161,3 +161,138 @@ def test_segment_matching():
     m.a, m.b = shared, shared
     qnn.convert(m, qnn.RECIPES["mxfp8"])
     assert isinstance(m.a, qnn.QuantLinear) and m.a is m.b  # one layer, one stream
+
+
+def test_micro_batches_draw_their_own_input_and_gradient_bits():
+    recipe = qnn.Recipe(weight=qnn.GaussWS(4), input=qnn.FQ("e4m3", "mx", "stochastic"),
+                        grad_output=qnn.FQ("e5m2", "mx", "stochastic"))
+    lin = torch.nn.Linear(64, 32)
+    x, dy = torch.randn(8, 64), torch.randn(8, 32)
+    s_in, s_w, s_g = qnn.stream_seeds(recipe, "l")
+    base = 3 * qnn.MICRO_STRIDE
+    q = qnn.QuantLinear.from_linear(lin, recipe, qnn.Step(5, micro=3), "l")
+    xr = x.clone().requires_grad_(True)
+    y = q(xr)
+    y.backward(dy)
+    xq = pqt.fake_quant(x, "e4m3", "mx", "stochastic", seed=s_in, offset=5, index_base=base)
+    wq = _explicit(recipe.weight, lin.weight.detach(), s_w, 5)  # the weight's noise: the same on every rank
+    g = pqt.fake_quant(dy, "e5m2", "mx", "stochastic", seed=s_g, offset=5, index_base=base)
+    assert torch.equal(y.detach(), xq @ wq.t() + lin.bias.detach())
+    assert torch.equal(xr.grad, g @ wq)
+    y0 = qnn.QuantLinear.from_linear(lin, recipe, qnn.Step(5, micro=0), "l")(x)
+    assert not torch.equal(y0.detach(), y.detach())
+
+
+def _current(x, fmt, **kw):
+    """Per-tensor current scaling through the C++ kernel: (values, s)."""
+    q = pqt.quantize(x, fmt, "tensor", **kw)
+    return pqt.fake_quant(x, fmt, "tensor", **kw), q.tensor_scale.item()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("margin,pow2", [(0, False), (1, True), (-2, False)])
+def test_delayed_scaling_is_the_cpp_tensor_scaling_with_the_windows_scale(dtype, margin, pow2):
+    spec = qnn.Delayed("e4m3", history=1, algo="most_recent", margin=margin, power_of_two=pow2)
+    state = spec.state()
+    gen = torch.Generator().manual_seed(6)
+    x = (torch.randn(64, 48, generator=gen) * 1e-3).to(dtype)
+    first = spec.apply_state(x, 0, 0, 0, state)  # empty window: s = 1
+    assert torch.equal(first, pqt.fake_quant(x, "e4m3", "tensor", tensor_scale=1.0))
+    again = spec.apply_state(x, 0, 0, 0, state)  # the window holds amax(x): current scaling's s
+    ref, s = _current(x, "e4m3", margin=margin, power_of_two=pow2)
+    assert state[1].item() == s and torch.equal(again, ref)
+    assert not torch.equal(first, again)
+
+
+def test_delayed_scaling_window():
+    spec = qnn.Delayed("e5m2", history=3, algo="max")
+    hist, scale = state = spec.state()
+    for a in (2.0, 8.0, 1.0, 0.5, 0.25):
+        spec.apply_state(torch.tensor([a, -a / 3]), 0, 0, 0, state)
+    assert hist.tolist() == [1.0, 0.5, 0.25]  # 8 left the window
+    assert scale.item() == _current(torch.tensor([1.0]), "e5m2")[1]
+    spec.apply_state(torch.tensor([float("nan")]), 0, 0, 0, state)
+    assert scale.item() == _current(torch.tensor([1.0]), "e5m2")[1]  # a NaN in the window keeps the scale
+    with pytest.raises(ValueError, match="history"):
+        qnn.Delayed("e4m3", history=0)
+    with pytest.raises(ValueError):
+        qnn.Delayed("e9m9")
+    with pytest.raises(ValueError, match="delayed"):
+        qnn.quant_matmul(torch.ones(2, 2), torch.ones(2, 2), qnn.RECIPES["fp8_delayed"], "x")
+
+
+def _model(recipe, step, exclude=("4",)):
+    torch.manual_seed(11)
+    m = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                            torch.nn.Linear(64, 8))
+    return qnn.convert(m, recipe, step=step, exclude=exclude)
+
+
+def _train(model, opt, step, steps, data):
+    losses = []
+    for i in range(steps):
+        x, t = data[step.value % len(data)]
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), t)
+        loss.backward()
+        opt.step()
+        step.advance()
+        losses.append(loss.detach())
+    return torch.stack(losses)
+
+
+def _data():
+    gen = torch.Generator().manual_seed(12)
+    return [(torch.randn(16, 32, generator=gen), torch.randint(0, 8, (16,), generator=gen)) for _ in range(4)]
+
+
+@pytest.mark.parametrize("name", ["gaussws_b4", "mxfp4", "fp8_delayed", "e8m3_sr"])
+def test_resume_continues_the_same_bits(name, tmp_path):
+    recipe, data = qnn.RECIPES[name], _data()
+    step = qnn.Step()
+    m = _model(recipe, step)
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
+    whole = _train(m, opt, step, 6, data)
+
+    step = qnn.Step()
+    m = _model(recipe, step)
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
+    first = _train(m, opt, step, 3, data)
+    torch.save({"model": m.state_dict(), "opt": opt.state_dict(), "step": step.state_dict()}, tmp_path / "ck.pt")
+    if name == "fp8_delayed":
+        assert "2.amax_history_input" in m.state_dict()  # the window is saved
+    step = qnn.Step()
+    m = _model(recipe, step)  # fresh: noise is regenerated from the step, nothing else is stored
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
+    ck = torch.load(tmp_path / "ck.pt")
+    m.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["opt"])
+    step.load_state_dict(ck["step"])
+    rest = _train(m, opt, step, 3, data)
+    assert torch.equal(torch.cat([first, rest]), whole)
+
+
+@pytest.mark.parametrize("name", ["mxfp4", "gaussws_b6", "fp8_delayed"])
+def test_compiled_model_trains_like_eager(name):
+    import torch._dynamo
+    torch._dynamo.reset()
+    graphs = []
+
+    def backend(gm, example_inputs):
+        graphs.append(gm)
+        from torch._inductor.compile_fx import compile_fx
+        return compile_fx(gm, example_inputs)
+
+    recipe, data = qnn.RECIPES[name], _data()
+    runs = []
+    for compiled in (False, True):
+        step = qnn.Step()
+        # every layer quantized: inductor sums a plain nn.Linear's bias gradient
+        # in another order than eager (torch's last bits, not pqt's)
+        m = _model(recipe, step, exclude=())
+        opt = torch.optim.SGD(m.parameters(), lr=0.05)
+        f = torch.compile(m, backend=backend, fullgraph=True) if compiled else m
+        with torch._dynamo.config.patch(allow_unspec_int_on_nn_module=True):  # Step's advice
+            runs.append(_train(f, opt, step, 8, data))
+    assert torch.equal(runs[0], runs[1])
+    assert len(graphs) <= 2  # the step became symbolic: no graph per step

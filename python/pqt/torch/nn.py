@@ -28,9 +28,10 @@ from typing import Iterable, Optional, Tuple, Union
 
 import torch
 
+from .._core import format as _format
 from . import fake_quant, gaussws
 
-__all__ = ["FQ", "GaussWS", "Recipe", "Step", "QuantLinear", "quant_matmul", "convert", "RECIPES"]
+__all__ = ["FQ", "Delayed", "GaussWS", "Recipe", "Step", "QuantLinear", "quant_matmul", "convert", "RECIPES"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,11 +50,69 @@ class FQ:
         """Whether the scaling groups elements along the last axis (MX, NVFP4, tiles)."""
         return self.scaling in ("mx", "block", "nvfp4", "tile")
 
-    def apply(self, t: torch.Tensor, seed: int, offset: int) -> torch.Tensor:
+    def apply(self, t: torch.Tensor, seed: int, offset: int, index_base: int = 0) -> torch.Tensor:
         kw = dict(self.options)
         if self.round in ("stochastic", "sr", "gaussian"):
-            kw.update(seed=seed, offset=offset)
+            kw.update(seed=seed, offset=offset, index_base=index_base)
         return fake_quant(t.contiguous(), self.fmt, self.scaling, self.round, self.overflow, **kw)
+
+
+@dataclasses.dataclass(frozen=True)
+class Delayed:
+    """An operand with per-tensor *delayed* scaling (Transformer Engine's
+    DelayedScaling): x is rounded as fake_quant(x, fmt, "tensor",
+    tensor_scale=s) with s from the amaxes of the last ``history`` calls
+    ("max" or "most_recent" of the window, pqt::compute_scale's rule with
+    ``margin`` and ``power_of_two``; 1 while the window is empty or holds a
+    non-finite amax), then x's amax enters the window. The window and s are
+    buffers of the layer (``amax_history_<operand>``, ``scale_<operand>``):
+    state_dict saves them. Computed with torch ops on x's device, no host
+    sync, bit for bit what the C++ tensor scaling gives for that s."""
+
+    fmt: str = "e4m3"
+    history: int = 16
+    algo: str = "max"
+    margin: int = 0
+    power_of_two: bool = False
+    round: str = "nearest_even"
+    overflow: str = "saturate"
+
+    blocked = False
+
+    def __post_init__(self):
+        if self.history < 1 or self.algo not in ("max", "most_recent"):
+            raise ValueError(f"pqt.torch.nn.Delayed: history must be >= 1 and algo 'max' or 'most_recent', got "
+                             f"{self.history}, {self.algo!r}")
+        object.__setattr__(self, "_max", float(_format(self.fmt).max))  # validates fmt
+        object.__setattr__(self, "_fq", FQ(self.fmt, "none", self.round, self.overflow))
+
+    def state(self, device=None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """A fresh (amax window, scale): zeros and 1."""
+        return torch.zeros(self.history, device=device), torch.ones((), device=device)
+
+    def scale_of(self, amax: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+        """pqt::compute_scale in torch ops: s = max·2^-margin / amax rounded
+        toward zero (power_of_two: the largest power of two <= s); the
+        previous scale when amax is <= 0, Inf or NaN or s is 0 or Inf."""
+        target = self._max * 2.0 ** -self.margin  # exact in float for integer margins of any use
+        s = torch.full_like(amax, target) / amax  # nearest
+        over = amax.double() * s.double() > target  # exact products: step down one ulp
+        s = torch.where(over, torch.nextafter(s, torch.zeros_like(s)), s)
+        if self.power_of_two:  # s = m·2^e, m in [0.5, 1): 2^(e-1), exact for subnormals too
+            s = torch.ldexp(torch.ones_like(s), torch.frexp(s).exponent - 1)
+        ok = (amax > 0) & torch.isfinite(amax) & (s > 0) & torch.isfinite(s)
+        return torch.where(ok, s, previous)
+
+    def apply_state(self, t: torch.Tensor, seed: int, offset: int, index_base: int, state) -> torch.Tensor:
+        hist, scale = state
+        s = scale.to(torch.float32)
+        back = torch.ones_like(s) / s  # 1/s in float, as the C++ unscaling
+        y = (self._fq.apply(t.float() * s, seed, offset, index_base) * back).to(t.dtype)  # as the C++ kernel, in float
+        with torch.no_grad():
+            hist.copy_(torch.cat([hist[1:], t.detach().abs().amax().float().reshape(1)]))
+            window = hist.max() if self.algo == "max" else hist[-1]
+            scale.copy_(self.scale_of(window, scale))
+        return y
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,16 +128,16 @@ class GaussWS:
 
     blocked = False  # the noisy weight is sampled once and used by every GEMM
 
-    def apply(self, t: torch.Tensor, seed: int, offset: int) -> torch.Tensor:
+    def apply(self, t: torch.Tensor, seed: int, offset: int, index_base: int = 0) -> torch.Tensor:
         if self.out_dtype.itemsize > t.dtype.itemsize:
             raise ValueError(f"pqt.torch.nn.GaussWS: a {self.out_dtype} carrier for {t.dtype} weights would be "
                              "rounded twice; use a carrier no wider than the weights")
         y = gaussws(t.contiguous(), self.bits, self.noise, self.delta, out_dtype=self.out_dtype, seed=seed,
-                    offset=offset, **dict(self.options))
+                    offset=offset, index_base=index_base, **dict(self.options))
         return y.to(t.dtype)  # exact: the carrier's values are values of t's dtype
 
 
-Operand = Optional[Union[FQ, GaussWS]]
+Operand = Optional[Union[FQ, Delayed, GaussWS]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,8 +165,10 @@ RECIPES = {
     # exponent-reduced formats: E5M7, E6M7
     **{f"e{e}m7_{tag}": Recipe(FQ(f"e{e}m7", "none", rnd), FQ(f"e{e}m7", "none", rnd), FQ(f"e{e}m7", "none", rnd))
        for e in (5, 6) for tag, rnd in (("rne", "nearest_even"), ("sr", "stochastic"))},
-    # FP8: E4M3 forward, E5M2 backward, per-tensor current scaling
+    # FP8: E4M3 forward, E5M2 backward, per-tensor current and delayed scaling
+    # (Transformer Engine's DelayedScaling defaults: a 1024-step window, max)
     "fp8_tensor": Recipe(FQ("e4m3", "tensor"), FQ("e4m3", "tensor"), FQ("e5m2", "tensor")),
+    "fp8_delayed": Recipe(Delayed("e4m3", 1024), Delayed("e4m3", 1024), Delayed("e5m2", 1024)),
     "mxfp8": Recipe(FQ("e4m3", "mx"), FQ("e4m3", "mx"), FQ("e4m3", "mx")),  # E4M3 everywhere, as OCP MX training
     "mxfp6": Recipe(FQ("e3m2", "mx"), FQ("e3m2", "mx"), FQ("e3m2", "mx")),
     "mxfp4": Recipe(FQ("e2m1", "mx"), FQ("e2m1", "mx"), FQ("e2m1", "mx", "stochastic")),
@@ -120,20 +181,30 @@ RECIPES = {
 
 
 class Step:
-    """The Philox offset of every quantized operand: the training loop calls
-    advance() once per step; state_dict / load_state_dict resume it."""
+    """Where the random streams are: ``value``, the training step, is the
+    Philox offset of every quantized operand (the training loop calls
+    advance() once per step); ``micro``, the micro-batch's global index
+    (rank × accumulation steps + i under data parallelism, 0 in one
+    process), enters the input and output-gradient streams, so micro-batches
+    get independent noise while the weights' noise is the same on every
+    rank. state_dict / load_state_dict resume both.
 
-    def __init__(self, value: int = 0):
-        self.value = int(value)
+    Under torch.compile the step is an int attribute of the layers: set
+    ``torch._dynamo.config.allow_unspec_int_on_nn_module = True`` and it
+    becomes symbolic after the first step (2 graphs in all); without it each
+    step compiles a new graph until dynamo's recompile limit."""
+
+    def __init__(self, value: int = 0, micro: int = 0):
+        self.value, self.micro = int(value), int(micro)
 
     def advance(self, n: int = 1) -> None:
         self.value += n
 
     def state_dict(self) -> dict:
-        return {"value": self.value}
+        return {"value": self.value, "micro": self.micro}
 
     def load_state_dict(self, d: dict) -> None:
-        self.value = int(d["value"])
+        self.value, self.micro = int(d["value"]), int(d.get("micro", 0))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -149,58 +220,79 @@ def stream_seeds(recipe: Recipe, name: str) -> Tuple[int, int, int]:
     return tuple(stream_seed(recipe.seed, name, op) for op in ("input", "weight", "grad_output"))
 
 
-def _q(spec: Operand, t: torch.Tensor, seed: int, offset: int) -> torch.Tensor:
-    return t if spec is None else spec.apply(t, seed, offset)
+MICRO_STRIDE = 1 << 40
+"""Micro-batch m's inputs and output gradients draw elements m·2^40 + i of
+their streams (index_base): no tensor has 2^40 elements, so micro-batches
+never share random bits, and the step alone stays the Philox offset."""
 
 
-def _q_along(spec: Operand, t: torch.Tensor, seed: int, offset: int, fwd: Optional[torch.Tensor]) -> torch.Tensor:
+def _q(spec: Operand, t: torch.Tensor, seed: int, offset: int, base: int = 0, state=None) -> torch.Tensor:
+    if spec is None:
+        return t
+    if isinstance(spec, Delayed):
+        return spec.apply_state(t, seed, offset, base, state)
+    return spec.apply(t, seed, offset, base)
+
+
+def _q_along(spec: Operand, t: torch.Tensor, seed: int, offset: int, base: int, fwd: torch.Tensor) -> torch.Tensor:
     """t quantized with blocks along its second-to-last axis (returned in t's
-    layout), for a block-scaled spec; else the forward copy fwd (or t)."""
+    layout), for a block-scaled spec; else the forward copy fwd."""
     if spec is None or not spec.blocked:
-        return fwd if fwd is not None else _q(spec, t, seed, offset)
-    return spec.apply(t.transpose(-2, -1).contiguous(), seed, offset).transpose(-2, -1)
+        return fwd
+    return spec.apply(t.transpose(-2, -1).contiguous(), seed, offset, base).transpose(-2, -1)
 
 
 class _QuantMatmul(torch.autograd.Function):
     """y = q(a) @ q(b)ᵀ, blocks along K; backward with g = q(dy) blocked along
     N: da = g @ q_N(b); db = q_T(g)ᵀ @ q_T(a), a's leading dimensions
-    flattened into the token axis T (b 2-D), or batched (b of a's rank)."""
+    flattened into the token axis T (b 2-D), or batched (b of a's rank).
+    a and dy draw their random bits from index ``base`` on (the micro-batch),
+    b from 0; ``states``: the delayed-scaling state of each operand."""
 
     @staticmethod
-    def forward(ctx, a, b, recipe: Recipe, seeds: Tuple[int, int, int], offset):
-        aq = _q(recipe.input, a, seeds[0], offset)
-        bq = _q(recipe.weight, b, seeds[1], offset)
+    def forward(ctx, a, b, recipe: Recipe, seeds: Tuple[int, int, int], offset, base, states):
+        aq = _q(recipe.input, a, seeds[0], offset, base, states[0])
+        bq = _q(recipe.weight, b, seeds[1], offset, 0, states[1])
         ctx.save_for_backward(a, b, aq, bq)
-        ctx.recipe, ctx.seeds, ctx.offset = recipe, seeds, offset
+        ctx.recipe, ctx.seeds, ctx.offset, ctx.base, ctx.g_state = recipe, seeds, offset, base, states[2]
         return aq @ bq.transpose(-2, -1)
 
     @staticmethod
     def backward(ctx, dy):
         a, b, aq, bq = ctx.saved_tensors
-        r, (s_in, s_w, s_g), off = ctx.recipe, ctx.seeds, ctx.offset
+        r, (s_in, s_w, s_g), off, base = ctx.recipe, ctx.seeds, ctx.offset, ctx.base
         dy = dy.to(aq.dtype)  # under autocast the forward product was lower precision
         da = db = None
-        g = _q(r.grad_output, dy, s_g, off)
+        g = _q(r.grad_output, dy, s_g, off, base, ctx.g_state)
         if ctx.needs_input_grad[0]:
-            da = g @ _q_along(r.weight, b, s_w, off, bq)
+            da = g @ _q_along(r.weight, b, s_w, off, 0, bq)
         if ctx.needs_input_grad[1]:
             if b.dim() == 2:  # a linear layer: tokens are all of a's leading dimensions
                 g2, a2 = dy.reshape(-1, dy.shape[-1]), a.reshape(-1, a.shape[-1])
-                gt = _q_along(r.grad_output, g2, s_g, off, g.reshape(-1, g.shape[-1]))
-                at = _q_along(r.input, a2, s_in, off, aq.reshape(-1, aq.shape[-1]))
+                gt = _q_along(r.grad_output, g2, s_g, off, base, g.reshape(-1, g.shape[-1]))
+                at = _q_along(r.input, a2, s_in, off, base, aq.reshape(-1, aq.shape[-1]))
                 db = gt.t() @ at
             else:
-                gt = _q_along(r.grad_output, dy, s_g, off, g)
-                at = _q_along(r.input, a, s_in, off, aq)
+                gt = _q_along(r.grad_output, dy, s_g, off, base, g)
+                at = _q_along(r.input, a, s_in, off, base, aq)
                 db = (gt.transpose(-2, -1) @ at).sum_to_size(b.shape)
-        return da, db, None, None, None
+        return da, db, None, None, None, None, None
 
 
-def quant_matmul(a: torch.Tensor, b: torch.Tensor, recipe: Recipe, name: str, offset: int = 0) -> torch.Tensor:
+_OPERANDS = ("input", "weight", "grad_output")
+
+
+def quant_matmul(a: torch.Tensor, b: torch.Tensor, recipe: Recipe, name: str, offset: int = 0,
+                 micro: int = 0) -> torch.Tensor:
     """a @ bᵀ (b: (N, K), or batched like a) with the recipe's operands
     quantized, b in the weight's place: e.g. attention's q @ kᵀ. name picks
-    the random streams: give each product its own."""
-    return _QuantMatmul.apply(a, b, recipe, stream_seeds(recipe, name), offset)
+    the random streams: give each product its own. Delayed scaling keeps
+    state, so it needs a layer (QuantLinear)."""
+    if any(isinstance(getattr(recipe, op), Delayed) for op in _OPERANDS):
+        raise ValueError("pqt.torch.nn.quant_matmul: delayed scaling keeps an amax history per operand; "
+                         "use QuantLinear, or per-tensor current scaling (FQ(fmt, 'tensor'))")
+    return _QuantMatmul.apply(a, b, recipe, stream_seeds(recipe, name), offset, micro * MICRO_STRIDE,
+                              (None, None, None))
 
 
 class QuantLinear(torch.nn.Linear):
@@ -216,6 +308,16 @@ class QuantLinear(torch.nn.Linear):
     def _setup(self, recipe: Recipe, step: Optional[Step], name: str) -> None:
         self.recipe, self.step, self.qname = recipe, step or Step(), name
         self.seeds = stream_seeds(recipe, name)  # hashed once, not per call
+        for op in _OPERANDS:
+            spec = getattr(recipe, op)
+            if isinstance(spec, Delayed):
+                hist, scale = spec.state(self.weight.device)
+                self.register_buffer(f"amax_history_{op}", hist)
+                self.register_buffer(f"scale_{op}", scale)
+
+    def _states(self):
+        return tuple((getattr(self, f"amax_history_{op}"), getattr(self, f"scale_{op}"))
+                     if isinstance(getattr(self.recipe, op), Delayed) else None for op in _OPERANDS)
 
     @classmethod
     def from_linear(cls, lin: torch.nn.Linear, recipe: Recipe, step: Optional[Step] = None, name: str = "") -> "QuantLinear":
@@ -230,7 +332,9 @@ class QuantLinear(torch.nn.Linear):
         return q
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = _QuantMatmul.apply(x, self.weight, self.recipe, self.seeds, self.step.value)
+        st = self.step
+        y = _QuantMatmul.apply(x, self.weight, self.recipe, self.seeds, st.value, st.micro * MICRO_STRIDE,
+                               self._states())
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
