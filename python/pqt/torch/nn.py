@@ -103,11 +103,15 @@ class Delayed:
         ok = (amax > 0) & torch.isfinite(amax) & (s > 0) & torch.isfinite(s)
         return torch.where(ok, s, previous)
 
-    def apply_state(self, t: torch.Tensor, seed: int, offset: int, index_base: int, state) -> torch.Tensor:
-        hist, scale = state
+    def with_scale(self, t: torch.Tensor, seed: int, offset: int, index_base: int, scale: torch.Tensor) -> torch.Tensor:
+        """t rounded under the tensor scale s = scale (nothing recorded)."""
         s = scale.to(torch.float32)
         back = torch.ones_like(s) / s  # 1/s in float, as the C++ unscaling
-        y = (self._fq.apply(t.float() * s, seed, offset, index_base) * back).to(t.dtype)  # as the C++ kernel, in float
+        return (self._fq.apply(t.float() * s, seed, offset, index_base) * back).to(t.dtype)  # as the C++ kernel
+
+    def apply_state(self, t: torch.Tensor, seed: int, offset: int, index_base: int, state) -> torch.Tensor:
+        hist, scale = state
+        y = self.with_scale(t, seed, offset, index_base, scale)
         with torch.no_grad():
             hist.copy_(torch.cat([hist[1:], t.detach().abs().amax().float().reshape(1)]))
             window = hist.max() if self.algo == "max" else hist[-1]
@@ -337,8 +341,63 @@ class QuantLinear(torch.nn.Linear):
                                self._states())
         return y if self.bias is None else y + self.bias
 
+    def quantized_weight(self) -> torch.Tensor:
+        """The weight as the next forward pass will use it (detached; delayed
+        scaling: under the current scale, nothing recorded). A weight sharded
+        by FSDP2 (a DTensor sharded on its rows) is quantized where it lies:
+        each rank rounds its own rows with index_base = their offset in the
+        flattened weight and gets back a DTensor like the weight, whose shards
+        are bit for bit the rows of the unsharded result. Scalings that need
+        the whole tensor's amax (per-tensor current scaling, NVFP4), and
+        blocks that a shard boundary would split, raise ValueError."""
+        w, spec = self.weight.detach(), self.recipe.weight
+        local, base, dt = w, 0, None
+        if _is_dtensor(w):
+            local, base, dt = _local_rows(w, spec)
+        if isinstance(spec, Delayed):
+            q = spec.with_scale(local, self.seeds[1], self.step.value, base, self.scale_weight)
+        else:
+            q = _q(spec, local, self.seeds[1], self.step.value, base)
+        if dt is None:
+            return q
+        from torch.distributed.tensor import DTensor
+        return DTensor.from_local(q, w.device_mesh, w.placements, shape=w.shape, stride=w.stride())
+
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, recipe={self.recipe}"
+
+
+def _is_dtensor(t: torch.Tensor) -> bool:
+    if not torch.distributed.is_available():
+        return False
+    from torch.distributed.tensor import DTensor
+    return isinstance(t, DTensor)
+
+
+def _local_rows(w, spec: Operand):
+    """(local shard, its offset in the flattened weight, True) for a 2-D
+    DTensor sharded on dim 0, after checking that spec's groups do not
+    straddle the shard boundary."""
+    from torch.distributed.tensor import Shard
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+    if w.dim() != 2 or any(not isinstance(p, Shard) or p.dim != 0 for p in w.placements):
+        raise ValueError(f"pqt.torch.nn: a sharded weight must be 2-D and sharded on its rows, got {w.placements}")
+    _, (row0, _) = compute_local_shape_and_global_offset(w.shape, w.device_mesh, w.placements)
+    cols = w.shape[1]
+    base = row0 * cols
+    opts = dict(getattr(spec, "options", ()))
+    kind = spec.delta if isinstance(spec, GaussWS) else getattr(spec, "scaling", "none")
+    if kind in ("tensor", "nvfp4"):
+        raise ValueError(f"pqt.torch.nn: {kind} scaling needs the whole weight's amax; quantize the gathered weight")
+    if kind in ("mx", "block"):
+        block = opts.get("block_size", 32)
+        if base % block:
+            raise ValueError(f"pqt.torch.nn: the shard starting at element {base} splits a block of {block}")
+    if kind == "tile":
+        rows = opts.get("tile", (16, 16))[0]
+        if row0 % rows:
+            raise ValueError(f"pqt.torch.nn: the shard starting at row {row0} splits a tile of {rows} rows")
+    return w.to_local(), base, True
 
 
 def _matches(name: str, pattern: str) -> bool:

@@ -1,0 +1,86 @@
+"""One process of test_distributed.py: trains a small model under a pqt
+recipe alone (the reference: both micro-batches of each step in turn, their
+gradients summed and halved), or as one rank of two under FSDP2 or DDP (gloo
+on the CPU, micro-batch = rank), and saves what it saw at every step: each
+micro-batch's loss, the quantized weights (FSDP2: this rank's rows, quantized
+where they lie), and the whole parameters after the optimizer step.
+
+    python dist_worker.py MODE RECIPE OUT [RANK RENDEZVOUS_FILE]
+"""
+
+import sys
+
+import torch
+
+import pqt.torch  # noqa: F401
+from pqt.torch import nn as qnn
+
+STEPS, MICRO = 20, 8
+RECIPES = {
+    "gaussws_b4": qnn.RECIPES["gaussws_b4"],
+    "mxfp8_sr": qnn.Recipe(*(qnn.FQ("e4m3", "mx", "stochastic"),) * 3, seed=7),
+}
+
+
+def build(recipe, step):
+    torch.manual_seed(21)
+    m = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.ReLU(), torch.nn.Linear(96, 64), torch.nn.ReLU(),
+                            torch.nn.Linear(64, 10))
+    return qnn.convert(m, recipe, step=step, exclude=("4",))  # the head stays float32
+
+
+def batch(s):
+    gen = torch.Generator().manual_seed(1000 + s)
+    return torch.randn(2 * MICRO, 64, generator=gen), torch.randint(0, 10, (2 * MICRO,), generator=gen)
+
+
+def full(t):
+    return t.full_tensor() if hasattr(t, "full_tensor") else t
+
+
+def local(t):
+    return t.to_local() if hasattr(t, "to_local") else t
+
+
+def main(mode, recipe_name, out, rank=0, rdzv=None):
+    step = qnn.Step()
+    model = build(RECIPES[recipe_name], step)
+    layers = {n: m for n, m in model.named_modules() if isinstance(m, qnn.QuantLinear)}
+    if mode != "single":
+        import torch.distributed as dist
+        dist.init_process_group("gloo", init_method=f"file://{rdzv}", rank=rank, world_size=2)
+        if mode == "fsdp":
+            from torch.distributed.fsdp import fully_shard
+            for m in layers.values():
+                fully_shard(m)
+            fully_shard(model)
+        else:
+            model = torch.nn.parallel.DistributedDataParallel(model)
+        step.micro = rank
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    record = []
+    for s in range(STEPS):
+        x, t = batch(s)
+        qw = {n: local(m.quantized_weight()).clone() for n, m in layers.items()}
+        losses = []
+        opt.zero_grad()
+        for r in ([0, 1] if mode == "single" else [rank]):
+            step.micro = r
+            loss = torch.nn.functional.cross_entropy(model(x[r * MICRO:(r + 1) * MICRO]), t[r * MICRO:(r + 1) * MICRO])
+            loss.backward()
+            losses.append(loss.detach())
+        if mode == "single":
+            for p in model.parameters():
+                p.grad /= 2  # the mean over two ranks: exact
+        opt.step()
+        step.advance()
+        record.append({"loss": torch.stack(losses), "qweight": qw,
+                       "params": [full(p.detach()).clone() for p in model.parameters()]})
+    torch.save(record, out)
+    if mode != "single":
+        torch.distributed.destroy_process_group()
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    main(a[0], a[1], a[2], *( [int(a[3]), a[4]] if len(a) > 3 else []))
