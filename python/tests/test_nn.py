@@ -296,3 +296,16 @@ def test_compiled_model_trains_like_eager(name):
             runs.append(_train(f, opt, step, 8, data))
     assert torch.equal(runs[0], runs[1])
     assert len(graphs) <= 2  # the step became symbolic: no graph per step
+
+
+def test_quant_matmul_module_keeps_delayed_state():
+    a, b = torch.randn(2, 8, 32), torch.randn(2, 8, 32)
+    r = qnn.RECIPES["mxfp8"]
+    mod = qnn.QuantMatmul(r, qnn.Step(4, micro=1), "attn.qk")
+    assert torch.equal(mod(a, b), qnn.quant_matmul(a, b, r, "attn.qk", offset=4, micro=1))
+    d = qnn.QuantMatmul(qnn.RECIPES["fp8_delayed"], name="attn.pv")
+    assert sorted(d.state_dict()) == sorted(f"{k}_{op}" for k in ("amax_history", "scale")
+                                            for op in ("input", "weight", "grad_output"))
+    d(a, b)
+    assert d.amax_history_input[-1] == a.abs().max() and d.amax_history_weight[-1] == b.abs().max()
+    assert d.scale_weight.item() == _current(b, "e4m3")[1]

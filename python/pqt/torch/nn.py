@@ -31,7 +31,8 @@ import torch
 from .._core import format as _format
 from . import fake_quant, gaussws
 
-__all__ = ["FQ", "Delayed", "GaussWS", "Recipe", "Step", "QuantLinear", "quant_matmul", "convert", "RECIPES"]
+__all__ = ["FQ", "Delayed", "GaussWS", "Recipe", "Step", "QuantLinear", "QuantMatmul", "quant_matmul", "convert",
+           "RECIPES"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,12 +292,48 @@ def quant_matmul(a: torch.Tensor, b: torch.Tensor, recipe: Recipe, name: str, of
     """a @ bᵀ (b: (N, K), or batched like a) with the recipe's operands
     quantized, b in the weight's place: e.g. attention's q @ kᵀ. name picks
     the random streams: give each product its own. Delayed scaling keeps
-    state, so it needs a layer (QuantLinear)."""
+    state, so it needs a module: QuantMatmul."""
     if any(isinstance(getattr(recipe, op), Delayed) for op in _OPERANDS):
         raise ValueError("pqt.torch.nn.quant_matmul: delayed scaling keeps an amax history per operand; "
-                         "use QuantLinear, or per-tensor current scaling (FQ(fmt, 'tensor'))")
+                         "use the QuantMatmul module, or per-tensor current scaling (FQ(fmt, 'tensor'))")
     return _QuantMatmul.apply(a, b, recipe, stream_seeds(recipe, name), offset, micro * MICRO_STRIDE,
                               (None, None, None))
+
+
+def _setup(m: torch.nn.Module, recipe: Recipe, step: Optional[Step], name: str, device) -> None:
+    """The recipe, step, name and stream seeds of a quantized module, and a
+    buffer pair (amax window, scale) per delayed-scaling operand."""
+    m.recipe, m.step, m.qname = recipe, step or Step(), name
+    m.seeds = stream_seeds(recipe, name)  # hashed once, not per call
+    for op in _OPERANDS:
+        spec = getattr(recipe, op)
+        if isinstance(spec, Delayed):
+            hist, scale = spec.state(device)
+            m.register_buffer(f"amax_history_{op}", hist)
+            m.register_buffer(f"scale_{op}", scale)
+
+
+def _states(m: torch.nn.Module):
+    return tuple((getattr(m, f"amax_history_{op}"), getattr(m, f"scale_{op}"))
+                 if isinstance(getattr(m.recipe, op), Delayed) else None for op in _OPERANDS)
+
+
+class QuantMatmul(torch.nn.Module):
+    """quant_matmul as a module, for products of two activations (attention's
+    q·kᵀ and p·v): its own random streams (``name``), the step's offset and
+    micro-batch, and the delayed-scaling state of its operands as buffers.
+    forward(a, b) = q(a) @ q(b)ᵀ, b in the weight's place."""
+
+    def __init__(self, recipe: Recipe, step: Optional[Step] = None, name: str = "", device=None):
+        super().__init__()
+        _setup(self, recipe, step, name, device)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        st = self.step
+        return _QuantMatmul.apply(a, b, self.recipe, self.seeds, st.value, st.micro * MICRO_STRIDE, _states(self))
+
+    def extra_repr(self) -> str:
+        return f"name={self.qname!r}, recipe={self.recipe}"
 
 
 class QuantLinear(torch.nn.Linear):
@@ -307,21 +344,7 @@ class QuantLinear(torch.nn.Linear):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, recipe: Recipe,
                  step: Optional[Step] = None, name: str = "", device=None, dtype=None):
         super().__init__(in_features, out_features, bias, device=device, dtype=dtype)
-        self._setup(recipe, step, name)
-
-    def _setup(self, recipe: Recipe, step: Optional[Step], name: str) -> None:
-        self.recipe, self.step, self.qname = recipe, step or Step(), name
-        self.seeds = stream_seeds(recipe, name)  # hashed once, not per call
-        for op in _OPERANDS:
-            spec = getattr(recipe, op)
-            if isinstance(spec, Delayed):
-                hist, scale = spec.state(self.weight.device)
-                self.register_buffer(f"amax_history_{op}", hist)
-                self.register_buffer(f"scale_{op}", scale)
-
-    def _states(self):
-        return tuple((getattr(self, f"amax_history_{op}"), getattr(self, f"scale_{op}"))
-                     if isinstance(getattr(self.recipe, op), Delayed) else None for op in _OPERANDS)
+        _setup(self, recipe, step, name, self.weight.device)
 
     @classmethod
     def from_linear(cls, lin: torch.nn.Linear, recipe: Recipe, step: Optional[Step] = None, name: str = "") -> "QuantLinear":
@@ -332,13 +355,13 @@ class QuantLinear(torch.nn.Linear):
         q.weight = lin.weight
         q.register_parameter("bias", lin.bias)
         q.train(lin.training)
-        q._setup(recipe, step, name)
+        _setup(q, recipe, step, name, q.weight.device)
         return q
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         st = self.step
         y = _QuantMatmul.apply(x, self.weight, self.recipe, self.seeds, st.value, st.micro * MICRO_STRIDE,
-                               self._states())
+                               _states(self))
         return y if self.bias is None else y + self.bias
 
     def quantized_weight(self) -> torch.Tensor:
