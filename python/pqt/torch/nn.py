@@ -260,27 +260,28 @@ class _QuantMatmul(torch.autograd.Function):
         bq = _q(recipe.weight, b, seeds[1], offset, 0, states[1])
         ctx.save_for_backward(a, b, aq, bq)
         ctx.recipe, ctx.seeds, ctx.offset, ctx.base, ctx.g_state = recipe, seeds, offset, base, states[2]
-        return aq @ bq.transpose(-2, -1)
+        y = aq @ bq.transpose(-2, -1)
+        ctx.dtype = y.dtype  # under autocast the product's dtype, which the backward products use too
+        return y
 
     @staticmethod
     def backward(ctx, dy):
         a, b, aq, bq = ctx.saved_tensors
-        r, (s_in, s_w, s_g), off, base = ctx.recipe, ctx.seeds, ctx.offset, ctx.base
-        dy = dy.to(aq.dtype)  # under autocast the forward product was lower precision
+        r, (s_in, s_w, s_g), off, base, dt = ctx.recipe, ctx.seeds, ctx.offset, ctx.base, ctx.dtype
         da = db = None
         g = _q(r.grad_output, dy, s_g, off, base, ctx.g_state)
         if ctx.needs_input_grad[0]:
-            da = g @ _q_along(r.weight, b, s_w, off, 0, bq)
+            da = g.to(dt) @ _q_along(r.weight, b, s_w, off, 0, bq).to(dt)
         if ctx.needs_input_grad[1]:
             if b.dim() == 2:  # a linear layer: tokens are all of a's leading dimensions
                 g2, a2 = dy.reshape(-1, dy.shape[-1]), a.reshape(-1, a.shape[-1])
                 gt = _q_along(r.grad_output, g2, s_g, off, base, g.reshape(-1, g.shape[-1]))
                 at = _q_along(r.input, a2, s_in, off, base, aq.reshape(-1, aq.shape[-1]))
-                db = gt.t() @ at
+                db = gt.to(dt).t() @ at.to(dt)
             else:
                 gt = _q_along(r.grad_output, dy, s_g, off, base, g)
                 at = _q_along(r.input, a, s_in, off, base, aq)
-                db = (gt.transpose(-2, -1) @ at).sum_to_size(b.shape)
+                db = (gt.to(dt).transpose(-2, -1) @ at.to(dt)).sum_to_size(b.shape)
         return da, db, None, None, None, None, None
 
 
