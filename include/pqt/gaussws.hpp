@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "detail/gaussws_fast.hpp"
 #include "fake_quant.hpp"
 
 namespace pqt {
@@ -98,19 +99,54 @@ void gaussws_impl(const T* w, Out* out, std::size_t n, const gaussws_config& g) 
     if constexpr (std::is_same<Carrier, float>::value) out[i] = v;
     else out[i] = Out::from_bits(v);
   };
+  // Elements [i0, i1) under one exponent e. R and uniform noise with block
+  // Delta take the float route (same bits, detail/gaussws_fast.hpp) where e
+  // allows, with wd[j] = the word of element i0 + j drawn beforehand (the
+  // words of up to `run` elements come from one vectorised call); else, or
+  // with wd == nullptr, the exact double route element by element.
+  constexpr std::size_t run = 256;
+  const bool fast = !gp.element_delta && (g.noise == noise_kind::r || g.noise == noise_kind::uniform);
+  auto span = [&](std::size_t i0, std::size_t i1, int e, const std::uint32_t* wd) {
+    if (wd != nullptr && gaussws_fast_applies(g.noise, e)) {
+      const T* wc = w + i0;
+      gaussws_run_fast<Carrier>([wc](std::size_t j) { return to_f(wc[j]); }, out + i0, i1 - i0, e, g.noise, wd);
+    } else {
+      for (std::size_t i = i0; i < i1; ++i) store(i, element(i, e));
+    }
+  };
+  // [lo, hi) in runs of at most `run` elements with their words drawn, each
+  // handed to f(c0, c1, words of c0).
+  auto runs = [&](std::size_t lo, std::size_t hi, auto&& f) {
+    std::uint32_t words[run];
+    for (std::size_t c0 = lo; c0 < hi; c0 += run) {
+      const std::size_t c1 = c0 + run < hi ? c0 + run : hi;
+      if (fast) random_words(g.seed, g.offset, g.index_base + c0, c1 - c0, words);
+      f(c0, c1, fast ? words : nullptr);
+    }
+  };
 
   if (g.scale == scaling::tensor) {
     const int e = gaussws_exponent(gp, amax_parallel(w, n, g.threads));
     parallel_chunks(n, 1 << 14, g.threads, [&](std::size_t b, std::size_t end) {
-      for (std::size_t i = b; i < end; ++i) store(i, element(i, e));
+      runs(b, end, [&](std::size_t c0, std::size_t c1, const std::uint32_t* wd) { span(c0, c1, e, wd); });
     });
   } else if (g.scale == scaling::block) {
     const std::size_t bs = g.block_size, nb = n / bs + (n % bs != 0 ? 1 : 0);
+    const std::size_t per = bs < run ? run / bs : 1;  // whole blocks per run
     parallel_chunks(nb, (1 << 14) / bs > 0 ? (1 << 14) / bs : 1, g.threads, [&](std::size_t b0, std::size_t b1) {
-      for (std::size_t b = b0; b < b1; ++b) {
-        const std::size_t end = (b + 1) * bs < n ? (b + 1) * bs : n;
-        const int e = gaussws_exponent(gp, amax_from_bits(max_abs_bits(w + b * bs, end - b * bs)));
-        for (std::size_t i = b * bs; i < end; ++i) store(i, element(i, e));
+      for (std::size_t bg = b0; bg < b1; bg += per) {
+        const std::size_t bend = bg + per < b1 ? bg + per : b1;
+        const std::size_t lo = bg * bs, hi = bend * bs < n ? bend * bs : n;
+        // one run of whole blocks (bs <= run), or one block in runs (bs > run)
+        runs(lo, hi, [&](std::size_t c0, std::size_t c1, const std::uint32_t* wd) {
+          for (std::size_t s0 = c0; s0 < c1;) {
+            const std::size_t b = s0 / bs, bl = b * bs, s1 = bl + bs < c1 ? bl + bs : c1;
+            const std::size_t be = bl + bs < n ? bl + bs : n;
+            const int e = gaussws_exponent(gp, amax_from_bits(max_abs_bits(w + bl, be - bl)));
+            span(s0, s1, e, wd != nullptr ? wd + (s0 - c0) : nullptr);
+            s0 = s1;
+          }
+        });
       }
     });
   } else {
@@ -118,11 +154,17 @@ void gaussws_impl(const T* w, Out* out, std::size_t n, const gaussws_config& g) 
     std::vector<float> amaxes(shape.count());  // once per call
     tile_amax(w, shape, amaxes.data());
     parallel_chunks(g.rows, g.tile_rows, g.threads, [&](std::size_t r0, std::size_t r1) {
-      for (std::size_t r = r0; r < r1; ++r)
-        for (std::size_t col = 0; col < g.cols; ++col) {
-          const std::size_t t = (r / g.tile_rows) * shape.tiles_across() + col / g.tile_cols;
-          store(r * g.cols + col, element(r * g.cols + col, gaussws_exponent(gp, amaxes[t])));
-        }
+      for (std::size_t r = r0; r < r1; ++r) {
+        const std::size_t row = r * g.cols, trow = (r / g.tile_rows) * shape.tiles_across();
+        runs(row, row + g.cols, [&](std::size_t c0, std::size_t c1, const std::uint32_t* wd) {
+          for (std::size_t s0 = c0; s0 < c1;) {  // split at tile boundaries
+            const std::size_t tc = (s0 - row) / g.tile_cols, tend = row + (tc + 1) * g.tile_cols;
+            const std::size_t s1 = tend < c1 ? tend : c1;
+            span(s0, s1, gaussws_exponent(gp, amaxes[trow + tc]), wd != nullptr ? wd + (s0 - c0) : nullptr);
+            s0 = s1;
+          }
+        });
+      }
     });
   }
 }
