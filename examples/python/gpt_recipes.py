@@ -7,7 +7,7 @@ The text ships with Debian (the GPL, /usr/share/common-licenses/GPL-3) or is
 any file given with --text; nothing is downloaded.
 
     python examples/python/gpt_recipes.py --quick            # CI: 6 recipes, < 60 s on 2 cores
-    python examples/python/gpt_recipes.py --recipes fp32 mxfp8 gaussws_b6 --steps 600
+    python examples/python/gpt_recipes.py --recipes fp32 bf16 mxfp8 gaussws_b6 --steps 600
 """
 
 from __future__ import annotations
@@ -67,8 +67,11 @@ class GPT(torch.nn.Module):
         return self.lm_head(self.ln(x))
 
 
+BASELINES = ("fp32", "bf16")  # torch alone: float32, and bf16 autocast (what a user would do without pqt)
+
+
 def recipe_of(name: str):
-    return None if name == "fp32" else qnn.RECIPES[name]
+    return None if name in BASELINES else qnn.RECIPES[name]
 
 
 def train(name: str, data, val, args, vocab: int):
@@ -87,7 +90,8 @@ def train(name: str, data, val, args, vocab: int):
         i = torch.randint(0, data.numel() - args.ctx - 1, (args.batch,), generator=gen)
         x = torch.stack([data[j:j + args.ctx] for j in i.tolist()])
         y = torch.stack([data[j + 1:j + args.ctx + 1] for j in i.tolist()])
-        loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=name == "bf16"):
+            loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -127,10 +131,10 @@ def write_curves(out: Path, curves: dict) -> None:
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--recipes", nargs="+", default=["fp32", "e8m7_rne", "e8m3_sr", "e5m7_rne", "fp8_tensor",
+    p.add_argument("--recipes", nargs="+", default=["fp32", "bf16", "e8m7_rne", "e8m3_sr", "e5m7_rne", "fp8_tensor",
                                                     "fp8_delayed", "mxfp8", "mxfp6", "mxfp4", "nvfp4", "gaussws_b6",
                                                     "diffq_b6"],
-                   help="'fp32' or names of pqt.torch.nn.RECIPES")
+                   help="'fp32', 'bf16' (torch autocast) or names of pqt.torch.nn.RECIPES")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--quick", action="store_true", help="6 recipes, 100 steps, a smaller model (CI)")
     p.add_argument("--attention", action="store_true", help="quantize the attention products too")
@@ -148,8 +152,8 @@ def main(argv=None) -> dict:
         args.recipes = ["fp32", "e8m3_sr", "fp8_delayed", "mxfp8", "nvfp4", "gaussws_b6"]
         args.steps, args.d, args.batch = 100, 64, 8
     for n in args.recipes:
-        if n != "fp32" and n not in qnn.RECIPES:
-            p.error(f"unknown recipe {n!r}; known: fp32, {', '.join(qnn.RECIPES)}")
+        if n not in BASELINES and n not in qnn.RECIPES:
+            p.error(f"unknown recipe {n!r}; known: fp32, bf16, {', '.join(qnn.RECIPES)}")
     raw = Path(args.text).read_bytes()
     chars = sorted(set(raw))
     data = torch.tensor([chars.index(b) for b in raw], dtype=torch.long)

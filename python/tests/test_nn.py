@@ -149,6 +149,16 @@ def test_frozen_weight_no_bias_and_autocast():
         y = q(x)
     y.float().sum().backward()  # the bf16 product's gradient meets float32 operands
     assert lin.weight.grad is not None
+    # GaussWS under bf16 autocast hands the bf16 carrier to the GEMM: the same
+    # product as casting the float32 copy back
+    g = qnn.QuantLinear.from_linear(lin, qnn.RECIPES["gaussws_b4"], qnn.Step(2), name="g")
+    xb = torch.randn(4, 32, dtype=torch.bfloat16, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        yg = g(xb)
+    wq = pqt.gaussws(lin.weight.detach(), bits=4, out_dtype=torch.bfloat16, seed=g.seeds[1], offset=2)
+    assert yg.dtype == torch.bfloat16 and torch.equal(yg, xb.detach() @ wq.t())
+    yg.float().sum().backward()
+    assert xb.grad.dtype == torch.bfloat16 and lin.weight.grad.dtype == torch.float32
     with pytest.raises(ValueError, match="rounded twice"):
         qnn.GaussWS(6, out_dtype=torch.float32).apply(torch.ones(4, 4, dtype=torch.bfloat16), 0, 0)
 
@@ -215,6 +225,8 @@ def test_delayed_scaling_window():
     assert scale.item() == _current(torch.tensor([1.0]), "e5m2")[1]  # a NaN in the window keeps the scale
     with pytest.raises(ValueError, match="history"):
         qnn.Delayed("e4m3", history=0)
+    with pytest.raises(ValueError, match="margin"):
+        qnn.Delayed("e4m3", margin=0.5)
     with pytest.raises(ValueError):
         qnn.Delayed("e9m9")
     with pytest.raises(ValueError, match="delayed"):

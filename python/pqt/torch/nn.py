@@ -1,4 +1,5 @@
-"""Quantized training modules: recipes as data, QuantLinear, quant_matmul, convert.
+"""Quantized training modules: recipes as data, QuantLinear, QuantMatmul /
+quant_matmul, convert (README "Training: pqt.torch.nn").
 
 A recipe says what each GEMM operand becomes: the weight and the input in the
 forward pass, the output gradient in the backward pass (so dx = dy·W and
@@ -6,12 +7,15 @@ dW = dyᵀ·x both see quantized operands). Block-scaled operands (MX, NVFP4,
 tiles) are blocked along each GEMM's contraction axis, as MX hardware needs:
 the forward copies of x and W along K serve y = x·Wᵀ; for the backward, W is
 quantized again along N (for dx) and x and dy along the tokens (for dW).
-Element-wise scalings (none, per-tensor) and GaussWS reuse the forward copies. Each operand is an ``FQ`` (pqt's
-fake_quant options), a ``GaussWS`` (pqt's gaussws options) or None (left as
-it is). Random bits: each operand of each layer gets its own stream (the
-Philox seed, from the recipe's seed, the layer's name and the operand), and
-the step is the Philox offset, read from a ``Step`` the training loop
-advances, so a run is reproducible and a resumed run continues the same noise.
+Element-wise scalings (none, per-tensor, delayed) and GaussWS reuse the
+forward copies. Each operand is an ``FQ`` (pqt's fake_quant options), a
+``Delayed`` (per-tensor delayed scaling), a ``GaussWS`` (pqt's gaussws
+options) or None (left as it is). Random bits: each operand of each layer
+gets its own stream (the Philox seed, from the recipe's seed, the layer's
+name and the operand); the step is the Philox offset and the micro-batch
+moves the input and gradient streams, both read from a ``Step`` the training
+loop advances, so a run is reproducible, a resumed run continues the same
+noise, and data-parallel ranks get the bits of one process.
 
     recipe = pqt.torch.nn.Recipe(weight=FQ("e4m3", "mx"), input=FQ("e4m3", "mx"), grad_output=FQ("e5m2", "mx"))
     step = pqt.torch.nn.Step()
@@ -84,6 +88,9 @@ class Delayed:
         if self.history < 1 or self.algo not in ("max", "most_recent"):
             raise ValueError(f"pqt.torch.nn.Delayed: history must be >= 1 and algo 'max' or 'most_recent', got "
                              f"{self.history}, {self.algo!r}")
+        if isinstance(self.margin, bool) or not isinstance(self.margin, int) or abs(self.margin) > 1000:
+            # the C++ rule takes other margins through exp2f, whose last bit is the libm's
+            raise ValueError(f"pqt.torch.nn.Delayed: margin must be an integer in [-1000, 1000], got {self.margin!r}")
         object.__setattr__(self, "_max", float(_format(self.fmt).max))  # validates fmt
         object.__setattr__(self, "_fq", FQ(self.fmt, "none", self.round, self.overflow))
 
@@ -139,6 +146,9 @@ class GaussWS:
                              "rounded twice; use a carrier no wider than the weights")
         y = gaussws(t.contiguous(), self.bits, self.noise, self.delta, out_dtype=self.out_dtype, seed=seed,
                     offset=offset, index_base=index_base, **dict(self.options))
+        dev = t.device.type
+        if torch.is_autocast_enabled(dev) and torch.get_autocast_dtype(dev) == y.dtype:
+            return y  # autocast would cast t's dtype back to the carrier: skip both passes (same values)
         return y.to(t.dtype)  # exact: the carrier's values are values of t's dtype
 
 
