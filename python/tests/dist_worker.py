@@ -1,7 +1,8 @@
 """One process of test_distributed.py: trains a small model under a pqt
 recipe alone (the reference: both micro-batches of each step in turn, their
-gradients summed and halved), or as one rank of two under FSDP2 or DDP (gloo
-on the CPU, micro-batch = rank), and saves what it saw at every step: each
+gradients summed and halved), or as one rank of two under FSDP2 (fsdp), FSDP2
+with GaussWS sampled before the all-gather (fsdp_gather) or DDP (gloo on the
+CPU, micro-batch = rank), and saves what it saw at every step: each
 micro-batch's loss, the quantized weights (FSDP2: this rank's rows, quantized
 where they lie), and the whole parameters after the optimizer step.
 
@@ -49,8 +50,10 @@ def main(mode, recipe_name, out, rank=0, rdzv=None):
     if mode != "single":
         import torch.distributed as dist
         dist.init_process_group("gloo", init_method=f"file://{rdzv}", rank=rank, world_size=2)
-        if mode == "fsdp":
+        if mode in ("fsdp", "fsdp_gather"):
             from torch.distributed.fsdp import fully_shard
+            if mode == "fsdp_gather":  # GaussWS sampled on each rank's rows, bf16 gathered
+                assert qnn.gaussws_before_all_gather(model) == len(layers)
             for m in layers.values():
                 fully_shard(m)
             fully_shard(model)
@@ -76,6 +79,9 @@ def main(mode, recipe_name, out, rank=0, rdzv=None):
         step.advance()
         record.append({"loss": torch.stack(losses), "qweight": qw,
                        "params": [full(p.detach()).clone() for p in model.parameters()]})
+    if mode.startswith("fsdp"):  # what FSDP2 all-gathered for each layer's weight (torch internals)
+        record[-1]["gathered"] = [m._get_fsdp_state()._fsdp_param_group.fsdp_params[0].all_gather_outputs[0].dtype
+                                  for m in layers.values()]
     torch.save(record, out)
     if mode != "single":
         torch.distributed.destroy_process_group()

@@ -1,6 +1,8 @@
 """Shard invariance across real processes: the same model trained for 20
 steps (a) alone, (b) under FSDP2 over 2 ranks and (c) under DDP over 2 ranks
-(gloo on the CPU), under GaussWS and under stochastic-rounding MXFP8. At
+(gloo on the CPU), under GaussWS and under stochastic-rounding MXFP8, and
+(d) under FSDP2 with GaussWS sampled on each rank's rows before a bf16
+all-gather (gaussws_before_all_gather). At
 every step each rank's quantized weights (FSDP2: its own rows, quantized
 where they lie with index_base) are the matching rows of (a)'s, and the
 losses and the whole parameters equal (a)'s, bit for bit (dist_worker.py)."""
@@ -37,15 +39,15 @@ def runs(tmp_path_factory):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(WORKER.parent))
     recipes = ("gaussws_b4", "mxfp8_sr")
     _wait([_run(["single", r, d / f"single-{r}.pt"], env) for r in recipes])
-    for mode in ("fsdp", "ddp"):
-        for r in recipes:
+    for mode, rs in (("fsdp", recipes), ("ddp", recipes), ("fsdp_gather", ("gaussws_b4",))):
+        for r in rs:
             rdzv = d / f"rdzv-{mode}-{r}"
             _wait([_run([mode, r, d / f"{mode}-{r}-{k}.pt", k, rdzv], env) for k in (0, 1)])
     return d
 
 
-@pytest.mark.parametrize("recipe", ["gaussws_b4", "mxfp8_sr"])
-@pytest.mark.parametrize("mode", ["fsdp", "ddp"])
+@pytest.mark.parametrize("mode,recipe", [("fsdp", "gaussws_b4"), ("fsdp", "mxfp8_sr"), ("ddp", "gaussws_b4"),
+                                         ("ddp", "mxfp8_sr"), ("fsdp_gather", "gaussws_b4")])
 def test_ranks_see_the_bits_of_the_single_process_run(runs, mode, recipe):
     ref = torch.load(runs / f"single-{recipe}.pt")
     ranks = [torch.load(runs / f"{mode}-{recipe}-{k}.pt") for k in (0, 1)]
@@ -57,12 +59,15 @@ def test_ranks_see_the_bits_of_the_single_process_run(runs, mode, recipe):
             assert torch.equal(got["loss"], want["loss"][k:k + 1]), (s, k)
             for name, q in got["qweight"].items():
                 rows = q.shape[0]
-                lo = k * rows if mode == "fsdp" else 0  # FSDP2 shards rows evenly here
+                lo = k * rows if mode != "ddp" else 0  # FSDP2 shards rows evenly here
                 assert torch.equal(q, want["qweight"][name][lo:lo + rows]), (s, k, name)
             for p, w in zip(got["params"], want["params"]):
                 assert torch.equal(p, w), (s, k)
         if s and not torch.equal(want["qweight"]["0"], ref[s - 1]["qweight"]["0"]):
             changed = True
     assert changed  # the weights moved: the comparison saw training, not 20 copies of step 0
+    if mode.startswith("fsdp"):  # fsdp_gather sends bf16 samples, plain FSDP2 the float32 weights
+        want_dtype = torch.bfloat16 if mode == "fsdp_gather" else torch.float32
+        assert all(d == want_dtype for d in ranks[0][-1]["gathered"])
     # the two micro-batches drew different bits (Step.micro), so their losses differ
     assert not torch.equal(ref[0]["loss"][0], ref[0]["loss"][1])

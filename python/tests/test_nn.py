@@ -321,3 +321,21 @@ def test_quant_matmul_module_keeps_delayed_state():
     d(a, b)
     assert d.amax_history_input[-1] == a.abs().max() and d.amax_history_weight[-1] == b.abs().max()
     assert d.scale_weight.item() == _current(b, "e4m3")[1]
+
+
+def test_shard_checks_and_the_gather_wrapper_outside_fsdp():
+    from pqt.torch import _sharding
+    assert _sharding.check_rows(qnn.FQ("e4m3", "mx"), 3, 64) == 192
+    with pytest.raises(ValueError, match="splits a block"):
+        _sharding.check_rows(qnn.FQ("e4m3", "mx"), 3, 48)  # element 144 is inside a block of 32
+    with pytest.raises(ValueError, match="whole weight's amax"):
+        _sharding.check_rows(qnn.FQ("e2m1", "nvfp4"), 4, 64)
+    with pytest.raises(ValueError, match="tile"):
+        _sharding.check_rows(qnn.GaussWS(6, options=(("scaling", "tile"),)), 8, 64)
+    assert _sharding.check_rows(qnn.GaussWS(6, options=(("scaling", "tile"),)), 16, 64) == 1024
+    m = qnn.convert(torch.nn.Sequential(torch.nn.Linear(32, 32), torch.nn.Linear(32, 4)), qnn.RECIPES["gaussws_b6"],
+                    exclude=("1",))
+    assert qnn.gaussws_before_all_gather(m) == 1 and qnn.gaussws_before_all_gather(m) == 0
+    assert isinstance(m[0].weight, _sharding.NoisyShard) and torch.equal(m[0].weight * 1, m[0].weight._data)
+    with pytest.raises(RuntimeError, match="fully_shard"):
+        m(torch.ones(2, 32))  # without FSDP2 nothing would sample the noise

@@ -33,10 +33,10 @@ from typing import Iterable, Optional, Tuple, Union
 import torch
 
 from .._core import format as _format
-from . import fake_quant, gaussws
+from . import _sharding, fake_quant, gaussws
 
 __all__ = ["FQ", "Delayed", "GaussWS", "Recipe", "Step", "QuantLinear", "QuantMatmul", "quant_matmul", "convert",
-           "RECIPES"]
+           "gaussws_before_all_gather", "RECIPES"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,6 +316,7 @@ def _setup(m: torch.nn.Module, recipe: Recipe, step: Optional[Step], name: str, 
     buffer pair (amax window, scale) per delayed-scaling operand."""
     m.recipe, m.step, m.qname = recipe, step or Step(), name
     m.seeds = stream_seeds(recipe, name)  # hashed once, not per call
+    m._noisy_gather = None  # gaussws_before_all_gather: the recipe without the weight's GaussWS
     for op in _OPERANDS:
         spec = getattr(recipe, op)
         if isinstance(spec, Delayed):
@@ -370,9 +371,13 @@ class QuantLinear(torch.nn.Linear):
         return q
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        st = self.step
-        y = _QuantMatmul.apply(x, self.weight, self.recipe, self.seeds, st.value, st.micro * MICRO_STRIDE,
-                               _states(self))
+        st, r, w = self.step, self.recipe, self.weight
+        if self._noisy_gather is not None:
+            if isinstance(w, _sharding.NoisyShard) or _sharding.is_dtensor(w):
+                raise RuntimeError("pqt.torch.nn: this layer's GaussWS is sampled before FSDP2's all-gather "
+                                   "(gaussws_before_all_gather): wrap it with fully_shard and call the model")
+            r = self._noisy_gather  # the gathered weight is the GaussWS sample already
+        y = _QuantMatmul.apply(x, w, r, self.seeds, st.value, st.micro * MICRO_STRIDE, _states(self))
         return y if self.bias is None else y + self.bias
 
     def quantized_weight(self) -> torch.Tensor:
@@ -385,14 +390,14 @@ class QuantLinear(torch.nn.Linear):
         the whole tensor's amax (per-tensor current scaling, NVFP4), and
         blocks that a shard boundary would split, raise ValueError."""
         w, spec = self.weight.detach(), self.recipe.weight
-        local, base, dt = w, 0, None
-        if _is_dtensor(w):
-            local, base, dt = _local_rows(w, spec)
+        local, base, sharded = w, 0, _sharding.is_dtensor(w)
+        if sharded:
+            local, base = _sharding.local_rows(w, spec)
         if isinstance(spec, Delayed):
             q = spec.with_scale(local, self.seeds[1], self.step.value, base, self.scale_weight)
         else:
             q = _q(spec, local, self.seeds[1], self.step.value, base)
-        if dt is None:
+        if not sharded:
             return q
         from torch.distributed.tensor import DTensor
         return DTensor.from_local(q, w.device_mesh, w.placements, shape=w.shape, stride=w.stride())
@@ -401,37 +406,27 @@ class QuantLinear(torch.nn.Linear):
         return f"{super().extra_repr()}, recipe={self.recipe}"
 
 
-def _is_dtensor(t: torch.Tensor) -> bool:
-    if not torch.distributed.is_available():
-        return False
-    from torch.distributed.tensor import DTensor
-    return isinstance(t, DTensor)
-
-
-def _local_rows(w, spec: Operand):
-    """(local shard, its offset in the flattened weight, True) for a 2-D
-    DTensor sharded on dim 0, after checking that spec's groups do not
-    straddle the shard boundary."""
-    from torch.distributed.tensor import Shard
-    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
-    if w.dim() != 2 or any(not isinstance(p, Shard) or p.dim != 0 for p in w.placements):
-        raise ValueError(f"pqt.torch.nn: a sharded weight must be 2-D and sharded on its rows, got {w.placements}")
-    _, (row0, _) = compute_local_shape_and_global_offset(w.shape, w.device_mesh, w.placements)
-    cols = w.shape[1]
-    base = row0 * cols
-    opts = dict(getattr(spec, "options", ()))
-    kind = spec.delta if isinstance(spec, GaussWS) else getattr(spec, "scaling", "none")
-    if kind in ("tensor", "nvfp4"):
-        raise ValueError(f"pqt.torch.nn: {kind} scaling needs the whole weight's amax; quantize the gathered weight")
-    if kind in ("mx", "block"):
-        block = opts.get("block_size", 32)
-        if base % block:
-            raise ValueError(f"pqt.torch.nn: the shard starting at element {base} splits a block of {block}")
-    if kind == "tile":
-        rows = opts.get("tile", (16, 16))[0]
-        if row0 % rows:
-            raise ValueError(f"pqt.torch.nn: the shard starting at row {row0} splits a tile of {rows} rows")
-    return w.to_local(), base, True
+def gaussws_before_all_gather(model: torch.nn.Module) -> int:
+    """For FSDP2: after convert, before fully_shard (and before making the
+    optimizer). The QuantLinear layers whose weight operand is GaussWS (bf16
+    carrier) then have FSDP2 all-gather their GaussWS samples instead of their
+    float32 weights: each rank samples its own rows with index_base = their
+    offset in the flattened weight (shards must hold whole blocks) and the
+    bf16 samples are gathered, half the bytes, each rank sampling 1/world of
+    the weight; the gathered weight is bit for bit the sample of the whole.
+    Returns how many layers changed. Such a layer must then run under
+    fully_shard (a forward on its unsharded wrapper raises); a checkpoint
+    holds its float32 weights."""
+    n = 0
+    for m in model.modules():
+        if isinstance(m, QuantLinear) and isinstance(m.recipe.weight, GaussWS) and m._noisy_gather is None:
+            if m.recipe.weight.out_dtype != torch.bfloat16:
+                raise ValueError("pqt.torch.nn.gaussws_before_all_gather: the GaussWS carrier must be bfloat16")
+            m.weight = torch.nn.Parameter(_sharding.NoisyShard(m.weight.detach(), m),
+                                          requires_grad=m.weight.requires_grad)
+            m._noisy_gather = dataclasses.replace(m.recipe, weight=None)
+            n += 1
+    return n
 
 
 def _matches(name: str, pattern: str) -> bool:
