@@ -133,7 +133,7 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t pick(const u32x4& b, std::uint64_
 /// of the 128-bit counter keyed by 64 bits. Bit-identical to Random123's
 /// philox4x32_10 and cuRAND's curand_Philox4x32_10.
 ///   pqt::u32x4 w = pqt::philox4x32_10(pqt::u32x4{{0, 0, 0, 0}}, pqt::u32x2{{0, 0}});
-PQT_HD constexpr u32x4 philox4x32_10(u32x4 ctr, u32x2 key) noexcept {
+PQT_HD PQT_FORCEINLINE constexpr u32x4 philox4x32_10(u32x4 ctr, u32x2 key) noexcept {
   // Straight-line rather than a loop, so it needs no unroll pragma on any
   // compiler (nvcc's front end warns on g++'s "GCC unroll" in its host pass).
   std::uint32_t k0 = key.v[0];
@@ -153,27 +153,27 @@ PQT_HD constexpr u32x4 philox4x32_10(u32x4 ctr, u32x2 key) noexcept {
 
 /// The Philox key of a seed: (lo32(seed), hi32(seed)).
 ///   pqt::u32x2 k = pqt::philox_key(seed);
-PQT_HD constexpr u32x2 philox_key(std::uint64_t seed) noexcept {
+PQT_HD PQT_FORCEINLINE constexpr u32x2 philox_key(std::uint64_t seed) noexcept {
   return u32x2{{detail::lo32(seed), detail::hi32(seed)}};
 }
 
 /// Counter of the one-word block q (elements 4q .. 4q+3) of stream offset.
 ///   pqt::u32x4 c = pqt::block4_counter(offset, index >> 2);
-PQT_HD constexpr u32x4 block4_counter(std::uint64_t offset, std::uint64_t q) noexcept {
+PQT_HD PQT_FORCEINLINE constexpr u32x4 block4_counter(std::uint64_t offset, std::uint64_t q) noexcept {
   const std::uint64_t o = offset & random_offset_mask;
   return u32x4{{detail::lo32(q), detail::hi32(q), detail::lo32(o), detail::hi32(o)}};
 }
 
 /// Counter of the two-word block p (elements 2p, 2p+1) of stream offset.
 ///   pqt::u32x4 c = pqt::block2_counter(offset, index >> 1);
-PQT_HD constexpr u32x4 block2_counter(std::uint64_t offset, std::uint64_t p) noexcept {
+PQT_HD PQT_FORCEINLINE constexpr u32x4 block2_counter(std::uint64_t offset, std::uint64_t p) noexcept {
   const std::uint64_t o = offset & random_offset_mask;
   return u32x4{{detail::lo32(p), detail::hi32(p), detail::lo32(o), detail::hi32(o) ^ 0x80000000u}};
 }
 
 /// The one-word draws of elements 4q .. 4q+3: element 4q + k uses word k.
 ///   pqt::u32x4 w = pqt::random_block4(seed, offset, (index_base + j) >> 2);
-PQT_HD constexpr u32x4 random_block4(std::uint64_t seed, std::uint64_t offset,
+PQT_HD PQT_FORCEINLINE constexpr u32x4 random_block4(std::uint64_t seed, std::uint64_t offset,
                                      std::uint64_t q) noexcept {
   return philox4x32_10(block4_counter(offset, q), philox_key(seed));
 }
@@ -181,7 +181,7 @@ PQT_HD constexpr u32x4 random_block4(std::uint64_t seed, std::uint64_t offset,
 /// The one-word draw of element index (stochastic rounding, R noise). For a
 /// shard starting at element a, pass index = a + j.
 ///   std::uint32_t r = pqt::random_word(seed, offset, index_base + j);
-PQT_HD constexpr std::uint32_t random_word(std::uint64_t seed, std::uint64_t offset,
+PQT_HD PQT_FORCEINLINE constexpr std::uint32_t random_word(std::uint64_t seed, std::uint64_t offset,
                                            std::uint64_t index) noexcept {
   return detail::pick(random_block4(seed, offset, index >> 2), index);
 }
@@ -209,7 +209,7 @@ PQT_HD PQT_FORCEINLINE constexpr void random_words(std::uint64_t seed, std::uint
 
 /// The two-word draws of elements 2p (words 0, 1) and 2p+1 (words 2, 3).
 ///   pqt::u32x4 w = pqt::random_block2(seed, offset, (index_base + j) >> 1);
-PQT_HD constexpr u32x4 random_block2(std::uint64_t seed, std::uint64_t offset,
+PQT_HD PQT_FORCEINLINE constexpr u32x4 random_block2(std::uint64_t seed, std::uint64_t offset,
                                      std::uint64_t p) noexcept {
   return philox4x32_10(block2_counter(offset, p), philox_key(seed));
 }
@@ -217,7 +217,7 @@ PQT_HD constexpr u32x4 random_block2(std::uint64_t seed, std::uint64_t offset,
 /// The two-word draw of element index (Box-Muller). For a shard starting at
 /// element a, pass index = a + j.
 ///   pqt::word_pair w = pqt::random_words2(seed, offset, index_base + j);
-PQT_HD constexpr word_pair random_words2(std::uint64_t seed, std::uint64_t offset,
+PQT_HD PQT_FORCEINLINE constexpr word_pair random_words2(std::uint64_t seed, std::uint64_t offset,
                                          std::uint64_t index) noexcept {
   const u32x4 b = random_block2(seed, offset, index >> 1);
   return (index & 1) ? word_pair{b.v[2], b.v[3]} : word_pair{b.v[0], b.v[1]};
