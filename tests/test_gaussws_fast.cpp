@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include <pqt/fake_quant.hpp>
@@ -125,7 +126,7 @@ TEST_CASE("gaussws fast path == exact route on 10^8 random inputs") {
   CHECK(bad == 0);
 }
 
-TEST_CASE("pqt::gaussws: block, tensor and tile runs on either route give the element-wise bits") {
+TEST_CASE("pqt::gaussws: block, tensor and tile runs on either route give the element-wise bits, in place too") {
   // 64 x 32 weights: rows of ordinary weights (fast), of tiny subnormals
   // with a large b (e below -149: exact route), zeros, a NaN and an Inf (no
   // noise); blocks of 32 = rows, tiles of 16 x 16
@@ -141,11 +142,17 @@ TEST_CASE("pqt::gaussws: block, tensor and tile runs on either route give the el
   w[32 * 7 + 1] = INFINITY;
   std::vector<pqt::bf16> wb(w.size());
   for (std::size_t i = 0; i < w.size(); ++i) wb[i] = pqt::bf16(w[i]);
-  for (const pqt::scaling sc : {pqt::scaling::block, pqt::scaling::tensor, pqt::scaling::tile}) {
+  // block sizes: 32 (8 blocks per run of 256 words), 48 (runs of 5 blocks),
+  // 512 (a block in two runs)
+  const std::pair<pqt::scaling, std::size_t> scalings[] = {{pqt::scaling::block, 32}, {pqt::scaling::block, 48},
+                                                           {pqt::scaling::block, 512}, {pqt::scaling::tensor, 32},
+                                                           {pqt::scaling::tile, 32}};
+  for (const auto& [sc, bs] : scalings) {
     for (const noise_kind k : {noise_kind::r, noise_kind::uniform, noise_kind::gaussian}) {
       for (const int bits : {4, 9, 24}) {
         pqt::gaussws_config g;
         g.scale = sc;
+        g.block_size = bs;
         g.rows = rows;
         g.cols = cols;
         g.noise = k;
@@ -158,13 +165,16 @@ TEST_CASE("pqt::gaussws: block, tensor and tile runs on either route give the el
         pqt::gaussws(w.data(), out.data(), w.size(), g);
         pqt::gaussws(w.data(), outf.data(), w.size(), g);
         pqt::gaussws(wb.data(), outb.data(), w.size(), g);
+        std::vector<float> in_place = w;  // out == w: every exponent is read before its elements are written
+        pqt::gaussws(in_place.data(), in_place.data(), w.size(), g);
+        CHECK(std::memcmp(in_place.data(), outf.data(), w.size() * sizeof(float)) == 0);
         const auto p = pqt::detail::make_gaussws_params(g);
         for (const bool bf16_in : {false, true}) {
           auto at = [&](std::size_t i) { return bf16_in ? static_cast<float>(wb[i]) : w[i]; };
           // the elements sharing element i's exponent
           auto group = [&](std::size_t i, std::size_t j) {
             if (sc == pqt::scaling::tensor) return true;
-            if (sc == pqt::scaling::block) return i / 32 == j / 32;
+            if (sc == pqt::scaling::block) return i / bs == j / bs;
             return (i / cols) / 16 == (j / cols) / 16 && (i % cols) / 16 == (j % cols) / 16;
           };
           for (std::size_t i = 0; i < w.size(); ++i) {

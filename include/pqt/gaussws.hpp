@@ -131,20 +131,28 @@ void gaussws_impl(const T* w, Out* out, std::size_t n, const gaussws_config& g) 
       runs(b, end, [&](std::size_t c0, std::size_t c1, const std::uint32_t* wd) { span(c0, c1, e, wd); });
     });
   } else if (g.scale == scaling::block) {
+    // Each block's exponent is read before the block is written (out may be w).
     const std::size_t bs = g.block_size, nb = n / bs + (n % bs != 0 ? 1 : 0);
-    const std::size_t per = bs < run ? run / bs : 1;  // whole blocks per run
+    auto exponent = [&](std::size_t bl) {
+      const std::size_t be = bl + bs < n ? bl + bs : n;
+      return gaussws_exponent(gp, amax_from_bits(max_abs_bits(w + bl, be - bl)));
+    };
     parallel_chunks(nb, (1 << 14) / bs > 0 ? (1 << 14) / bs : 1, g.threads, [&](std::size_t b0, std::size_t b1) {
+      if (bs > run) {  // a block in runs, under its one exponent
+        for (std::size_t b = b0; b < b1; ++b) {
+          const int e = exponent(b * bs);
+          runs(b * bs, (b + 1) * bs < n ? (b + 1) * bs : n,
+               [&](std::size_t c0, std::size_t c1, const std::uint32_t* wd) { span(c0, c1, e, wd); });
+        }
+        return;
+      }
+      const std::size_t per = run / bs;  // whole blocks per run
       for (std::size_t bg = b0; bg < b1; bg += per) {
         const std::size_t bend = bg + per < b1 ? bg + per : b1;
-        const std::size_t lo = bg * bs, hi = bend * bs < n ? bend * bs : n;
-        // one run of whole blocks (bs <= run), or one block in runs (bs > run)
-        runs(lo, hi, [&](std::size_t c0, std::size_t c1, const std::uint32_t* wd) {
-          for (std::size_t s0 = c0; s0 < c1;) {
-            const std::size_t b = s0 / bs, bl = b * bs, s1 = bl + bs < c1 ? bl + bs : c1;
-            const std::size_t be = bl + bs < n ? bl + bs : n;
-            const int e = gaussws_exponent(gp, amax_from_bits(max_abs_bits(w + bl, be - bl)));
-            span(s0, s1, e, wd != nullptr ? wd + (s0 - c0) : nullptr);
-            s0 = s1;
+        runs(bg * bs, bend * bs < n ? bend * bs : n, [&](std::size_t c0, std::size_t c1, const std::uint32_t* wd) {
+          for (std::size_t bl = c0; bl < c1; bl += bs) {
+            const std::size_t be = bl + bs < c1 ? bl + bs : c1;
+            span(bl, be, exponent(bl), wd != nullptr ? wd + (bl - c0) : nullptr);
           }
         });
       }

@@ -25,8 +25,9 @@ RECIPES = {
 
 def build(recipe, step):
     torch.manual_seed(21)
-    m = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.ReLU(), torch.nn.Linear(96, 64), torch.nn.ReLU(),
-                            torch.nn.Linear(64, 10))
+    # 65 rows: FSDP2 shards them unevenly (33 + 32, the second padded)
+    m = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.ReLU(), torch.nn.Linear(96, 65), torch.nn.ReLU(),
+                            torch.nn.Linear(65, 10))
     return qnn.convert(m, recipe, step=step, exclude=("4",))  # the head stays float32
 
 

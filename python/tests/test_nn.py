@@ -214,6 +214,21 @@ def test_delayed_scaling_is_the_cpp_tensor_scaling_with_the_windows_scale(dtype,
     assert not torch.equal(first, again)
 
 
+@pytest.mark.parametrize("fmt", ["e4m3", "e5m2"])
+def test_delayed_scale_rule_is_compute_scale_at_the_edges(fmt):
+    """Tiny amaxes (the quotient overflows float), huge ones and margins (it
+    rounds to 0 or the target leaves float), power-of-two: the scale of the C++
+    current scaling (previous scale 1 at its fall-backs)."""
+    for margin in (0, 1, -2, 100, 156, 157, -120, -200, 1000, -1000):
+        for pow2 in (False, True):
+            spec = qnn.Delayed(fmt, history=1, algo="most_recent", margin=margin, power_of_two=pow2)
+            for a in (1e-37, 1e-45, 5e-39, 1e-30, 0.3, 1.0, 448.0, 3e38, 3.4e38):
+                x = torch.tensor([a, -a / 3])
+                want = pqt.torch.quantize(x, fmt, "tensor", margin=float(margin), power_of_two=pow2).tensor_scale
+                got = spec.scale_of(x.abs().amax(), torch.ones(()))
+                assert got.item() == want.item(), (margin, pow2, a)
+
+
 def test_delayed_scaling_window():
     spec = qnn.Delayed("e5m2", history=3, algo="max")
     hist, scale = state = spec.state()
@@ -339,3 +354,5 @@ def test_shard_checks_and_the_gather_wrapper_outside_fsdp():
     assert isinstance(m[0].weight, _sharding.NoisyShard) and torch.equal(m[0].weight * 1, m[0].weight._data)
     with pytest.raises(RuntimeError, match="fully_shard"):
         m(torch.ones(2, 32))  # without FSDP2 nothing would sample the noise
+    m.to(torch.bfloat16)  # the wrapped data moves with the wrapper (Module._apply swaps traceable wrappers)
+    assert isinstance(m[0].weight, _sharding.NoisyShard) and m[0].weight._data.dtype == torch.bfloat16

@@ -57,7 +57,8 @@ _aten = torch.ops.aten
 # writes one: their results stay NoisyShards; every other op sees plain tensors
 _KEEP = {_aten.split.Tensor, _aten.split_with_sizes.default, _aten.new_zeros.default, _aten.slice.Tensor,
          _aten.narrow.default, _aten.view.default, _aten._unsafe_view.default, _aten.detach.default,
-         _aten.alias.default, _aten.clone.default, _aten.as_strided.default, _aten.copy_.default}
+         _aten.alias.default, _aten.clone.default, _aten.as_strided.default, _aten.copy_.default,
+         _aten._to_copy.default, _aten.empty_like.default}
 
 
 class NoisyShard(torch.Tensor):
@@ -86,6 +87,15 @@ class NoisyShard(torch.Tensor):
     def __reduce_ex__(self, protocol):
         return self._data.__reduce_ex__(protocol)  # checkpoints hold the float32 weights
 
+    # a traceable wrapper: Module.to / to_empty swap the whole tensor, so the
+    # wrapped data moves with it
+    def __tensor_flatten__(self):
+        return ["_data"], self._layer
+
+    @staticmethod
+    def __tensor_unflatten__(inner, layer, outer_size, outer_stride):
+        return NoisyShard(inner["_data"], layer)
+
     __torch_function__ = torch._C._disabled_torch_function_impl
 
     @classmethod
@@ -106,20 +116,27 @@ class NoisyShard(torch.Tensor):
         return out
 
     def fsdp_pre_all_gather(self, mesh, outer_size, outer_stride, module, mp_policy):
-        if mesh.ndim != 1:
-            raise NotImplementedError("pqt.torch.nn: GaussWS before the all-gather needs a 1-D FSDP mesh")
-        lay, rows, cols = self._layer, self._data.shape[0], self._data.shape[1]
+        lay, data = self._layer, self._data
+        if data.device != self.device or data.dtype != self.dtype:
+            raise RuntimeError("pqt.torch.nn: a NoisyShard's data was moved apart from it")
+        # FSDP2 gives rank r rows [r·p, r·p + rows) with p = ceil(N / world)
+        # and gathers p rows from every rank (the last may hold fewer)
+        world, rank = mesh.size(), mesh.get_local_rank()
+        cols, p = outer_size[1], -(-outer_size[0] // world)
         spec = lay.recipe.weight
-        base = check_rows(spec, mesh.get_local_rank() * rows, cols)  # FSDP2 pads every shard to the first's rows
-        q = gaussws(self._data.contiguous(), spec.bits, spec.noise, spec.delta, out_dtype=torch.bfloat16,
-                    seed=lay.seeds[1], offset=lay.step.value, index_base=base, **dict(spec.options))
+        for r in range(world):  # every rank checks every shard: all raise, none waits in a collective
+            check_rows(spec, r * p, cols)
+        q = gaussws(data.contiguous(), spec.bits, spec.noise, spec.delta, out_dtype=torch.bfloat16,
+                    seed=lay.seeds[1], offset=lay.step.value, index_base=rank * p * cols, **dict(spec.options))
+        if q.shape[0] < p:  # padding rows, which FSDP2 drops after the gather
+            q = torch.cat([q, q.new_zeros(p - q.shape[0], cols)])
         return (q,), None
 
     def fsdp_post_all_gather(self, outputs, metadata, param_dtype, *, out=None):
         (q,) = outputs
         if out is not None:  # later steps: into the unsharded parameter, as FSDP2's own all-gather writes
             with torch.no_grad(), torch.autograd._unsafe_preserve_version_counter(out):
-                out.copy_(q)
+                out.copy_(q[: out.shape[0]])  # without the padding rows
             return None
         full = q.to(param_dtype or torch.float32)
         return full, (full,)

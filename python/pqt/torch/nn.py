@@ -99,16 +99,20 @@ class Delayed:
         return torch.zeros(self.history, device=device), torch.ones((), device=device)
 
     def scale_of(self, amax: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
-        """pqt::compute_scale in torch ops: s = max·2^-margin / amax rounded
-        toward zero (power_of_two: the largest power of two <= s); the
-        previous scale when amax is <= 0, Inf or NaN or s is 0 or Inf."""
-        target = self._max * 2.0 ** -self.margin  # exact in float for integer margins of any use
-        s = torch.full_like(amax, target) / amax  # nearest
-        over = amax.double() * s.double() > target  # exact products: step down one ulp
+        """pqt::compute_scale in torch ops: target = float(max·2^-margin);
+        s = target / amax rounded to nearest, then one ulp toward zero if
+        amax·s > target (so rounded toward zero); power_of_two: the largest
+        power of two <= s. The previous scale when amax is <= 0, Inf or NaN,
+        when the nearest quotient is 0 or Inf, or when s steps down to 0."""
+        a = amax.float()
+        target = torch.tensor(self._max * 2.0 ** -self.margin, dtype=torch.float64).to(torch.float32).to(a.device)
+        s = target / a  # nearest
+        ok = (a > 0) & torch.isfinite(a) & (s > 0) & torch.isfinite(s)
+        over = a.double() * s.double() > target.double()  # exact products
         s = torch.where(over, torch.nextafter(s, torch.zeros_like(s)), s)
+        ok &= s > 0
         if self.power_of_two:  # s = m·2^e, m in [0.5, 1): 2^(e-1), exact for subnormals too
             s = torch.ldexp(torch.ones_like(s), torch.frexp(s).exponent - 1)
-        ok = (amax > 0) & torch.isfinite(amax) & (s > 0) & torch.isfinite(s)
         return torch.where(ok, s, previous)
 
     def with_scale(self, t: torch.Tensor, seed: int, offset: int, index_base: int, scale: torch.Tensor) -> torch.Tensor:
@@ -199,10 +203,11 @@ class Step:
     """Where the random streams are: ``value``, the training step, is the
     Philox offset of every quantized operand (the training loop calls
     advance() once per step); ``micro``, the micro-batch's global index
-    (rank × accumulation steps + i under data parallelism, 0 in one
-    process), enters the input and output-gradient streams, so micro-batches
-    get independent noise while the weights' noise is the same on every
-    rank. state_dict / load_state_dict resume both.
+    (rank × accumulation steps + i, i the micro-step; 0 in one process
+    without accumulation), moves the input and output-gradient streams by
+    micro·MICRO_STRIDE elements, so micro-batches get independent noise while
+    the weights' noise is the same on every rank. state_dict /
+    load_state_dict resume both.
 
     Under torch.compile the step is an int attribute of the layers: set
     ``torch._dynamo.config.allow_unspec_int_on_nn_module = True`` and it
