@@ -301,8 +301,19 @@ void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
 
 // flatten: inline every call below a chunk (runs, element loops, lambdas)
 // whatever the inliner's budget in the including file, so the element loops
-// vectorise and a 16- or 32-element run costs no call.
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+// vectorise and a 16- or 32-element run costs no call. Left out under
+// AddressSanitizer (and with PQT_NO_FLATTEN): the flattened chunks are huge
+// functions whose instrumentation takes the compiler minutes per call site,
+// in a build that is not about speed (the results are the same bits).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(PQT_NO_FLATTEN)
+#define PQT_NO_FLATTEN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(PQT_NO_FLATTEN)
+#define PQT_NO_FLATTEN 1
+#endif
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__) && !defined(PQT_NO_FLATTEN)
 #define PQT_FLATTEN __attribute__((flatten))
 #else
 #define PQT_FLATTEN
