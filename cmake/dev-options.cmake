@@ -90,6 +90,8 @@ target_compile_options(pqt_warnings INTERFACE
 #                           PQT_HAVE_CUDA_HEADERS=1, when the headers exist
 #   PQT_USES_OPENMP         OpenMP::OpenMP_CXX, when OpenMP was found (test _OPENMP)
 #   PQT_OPTIMIZE            -O2 even in unoptimized (Debug) builds
+#   PQT_USES_TENSOR_LIB     pqt::tensor (the compiled mode): the tensor API's
+#                           loops come from the library, compiled once
 function(pqt_add_program target source)
   add_executable(${target} "${source}")
   target_link_libraries(${target} PRIVATE pqt::pqt pqt_warnings)
@@ -113,6 +115,11 @@ function(pqt_add_program target source)
   string(FIND "${text}" "PQT_OPTIMIZE" at)
   if(at GREATER -1)
     pqt_optimize(${target})
+  endif()
+
+  string(FIND "${text}" "PQT_USES_TENSOR_LIB" at)
+  if(at GREATER -1)
+    target_link_libraries(${target} PRIVATE pqt::tensor)
   endif()
 endfunction()
 

@@ -6,6 +6,7 @@
 //   build/release/examples/gaussws_noise
 //
 // PQT_OPTIMIZE (CMake marker: -O2 even in Debug builds; a million weights per run)
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <algorithm>
 #include <cmath>
 #include <cstddef>

@@ -8,6 +8,7 @@
 //
 // The round trip is quantize (real codes, packed, + scales) then dequantize;
 // fake_quant computes the same values in one pass, without storing codes.
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

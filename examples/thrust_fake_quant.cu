@@ -4,6 +4,7 @@
 // same call through pqt::cuda::fake_quant. Without a GPU it runs the same
 // transform on the host (thrust::host) and says so.
 //   build/<preset>/examples/thrust_fake_quant
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <cuda_runtime.h>
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 // {0, 1, 15, 16, 17, 127, 129, 4095, 4097, 100000}, base pointers offset by
 // 0..3 elements, and several grid shapes. Plain g++: no nvcc, no GPU.
 // PQT_OPTIMIZE
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <doctest/doctest.h>
 
 #include <cstdint>

@@ -2,6 +2,7 @@
 // statistics within 6-sigma bounds, large b leaves bf16 weights unchanged,
 // element-mode Delta, gaussian/uniform noise, thread and shard invariance.
 // PQT_OPTIMIZE PQT_USES_OPENMP
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <doctest/doctest.h>
 
 #include <cmath>

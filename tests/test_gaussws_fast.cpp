@@ -7,6 +7,7 @@
 // (w, e, word) triples; and pqt::gaussws over tensors whose blocks take
 // either route.
 // PQT_OPTIMIZE PQT_USES_OPENMP
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,6 +2,7 @@
 // threads) against slow references written here: the independent table
 // reference for rounding, std::ilogb for MX exponents, naive loops for amax.
 // PQT_OPTIMIZE PQT_USES_OPENMP
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -6,6 +6,7 @@
 // quantize with index_base), bit for bit, for every thread count. Skips with
 // a message when the CUDA toolkit's Thrust headers are not available.
 // Markers (cmake/dev-options.cmake): PQT_NEEDS_CUDA_INCLUDE PQT_USES_OPENMP PQT_OPTIMIZE
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <doctest/doctest.h>
 
 #include <cstdint>

@@ -15,6 +15,7 @@
 // Each time is the median of PQT_BENCH_REPS (default 10) runs after 2 warm-ups.
 // Exits 0 with a message when there is no GPU (nothing is measured then).
 // PQT_NEEDS_CUBLAS
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>

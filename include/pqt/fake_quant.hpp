@@ -111,6 +111,16 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
   });
 }
 
+// The instantiations of the compiled mode (PQT_TENSOR_LIB): declared here,
+// defined in the pqt_tensor library (src/tensor_fake_quant.cpp, target
+// pqt::tensor), so that a user file compiles none of the loops.
+#define PQT_FAKE_QUANT_INSTANCES(X, T) X void fake_quant_impl<T>(const T*, T*, std::size_t, const quant_config&);
+#if defined(PQT_TENSOR_LIB)
+PQT_FAKE_QUANT_INSTANCES(extern template, float)
+PQT_FAKE_QUANT_INSTANCES(extern template, bf16)
+PQT_FAKE_QUANT_INSTANCES(extern template, fp16)
+#endif
+
 }  // namespace detail
 
 /// out[i] = x[i] rounded to cfg's format under its scaling and mode (=
@@ -248,6 +258,17 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
                             });
   });
 }
+
+// The instantiations of the compiled mode (PQT_TENSOR_LIB): declared here,
+// defined in the pqt_tensor library (src/tensor_quantize.cpp).
+#define PQT_QUANTIZE_INSTANCES(X, T)                                                                 \
+  X void quantize<T, 0>(const T*, std::size_t, const quant_config&, const quantized_view&);        \
+  X void dequantize<T, 0>(const quantized_view&, const quant_config&, T*, std::size_t);
+#if defined(PQT_TENSOR_LIB)
+PQT_QUANTIZE_INSTANCES(extern template, float)
+PQT_QUANTIZE_INSTANCES(extern template, bf16)
+PQT_QUANTIZE_INSTANCES(extern template, fp16)
+#endif
 
 /// Values of q's codes under cfg (the config quantize used): out[0..q.n), as
 /// float, bf16 or fp16 (one nearest-even rounding for the latter two).

@@ -177,6 +177,17 @@ void gaussws_impl(const T* w, Out* out, std::size_t n, const gaussws_config& g) 
   }
 }
 
+// The instantiations of the compiled mode (PQT_TENSOR_LIB): declared here,
+// defined in the pqt_tensor library (src/tensor_gaussws.cpp).
+#define PQT_GAUSSWS_INSTANCES(X, T)                                                    \
+  X void gaussws_impl<fmt::bf16, T, bf16>(const T*, bf16*, std::size_t, const gaussws_config&); \
+  X void gaussws_impl<float, T, float>(const T*, float*, std::size_t, const gaussws_config&);
+#if defined(PQT_TENSOR_LIB)
+PQT_GAUSSWS_INSTANCES(extern template, float)
+PQT_GAUSSWS_INSTANCES(extern template, bf16)
+PQT_GAUSSWS_INSTANCES(extern template, fp16)
+#endif
+
 }  // namespace detail
 
 /// GaussWS: out = cast_C(w + noise * Delta), C = bf16 (here) or float (below),

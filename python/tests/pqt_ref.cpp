@@ -13,6 +13,7 @@
 // Runs serially (threads=1). Exit 0 on success, 1 on error (message on stderr).
 //
 // PQT_OPTIMIZE
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 
 #include <pqt/fake_quant.hpp>
 #include <pqt/runtime.hpp>

@@ -51,7 +51,7 @@ elseif(MODE STREQUAL "subdirectory")
 elseif(MODE STREQUAL "fetchcontent")
   # What a release tarball would hold; fetched through a file:// URL, so the
   # download/extract path of FetchContent runs without a network.
-  set(files CMakeLists.txt cmake include)
+  set(files CMakeLists.txt cmake include src)
   foreach(optional IN ITEMS LICENSE README.md)
     if(EXISTS "${PQT_SOURCE_DIR}/${optional}")
       list(APPEND files "${optional}")

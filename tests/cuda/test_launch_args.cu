@@ -2,6 +2,7 @@
 // the host API rejects with std::invalid_argument, and for null pointers and
 // mismatched quantized_view sizes, before any CUDA call. Needs no GPU (it
 // runs, and must pass, on machines without one).
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <doctest/doctest.h>
 
 #include <cuda_bf16.h>

@@ -6,6 +6,7 @@
 // elements. Exits 77 (ctest: skipped) with a message where there is no GPU.
 // PQT_CUDA_TEST_QUICK=1 leaves out the 2^26 cases (for compute-sanitizer:
 // tests/cuda/run_memcheck.sh).
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 #include <doctest/doctest.h>
 
 #include <cuda_bf16.h>

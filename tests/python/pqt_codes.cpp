@@ -26,6 +26,7 @@
 //
 // PQT_OPTIMIZE: ~10^7 conversions per test run, so -O2 even in Debug trees.
 // PQT_USES_OPENMP: the mx command's quantize runs on OpenMP threads where available.
+// PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
 
 #include <pqt/fake_quant.hpp>
 #include <pqt/pack.hpp>
