@@ -121,7 +121,8 @@ TEST_CASE("every mode and overflow policy matches the reference at every value, 
   failures fail;
   std::atomic<std::uint64_t> checks{0};
   pqt_test::parallel_for(matrix().size(), [&](std::size_t i) {
-    const auto& [d, ref] = matrix()[i];
+    const auto& d = matrix()[i].desc;  // not a structured binding: the lambda below captures it (C++17)
+    const auto& ref = matrix()[i].ref;
     const pqt_ref::table& tab = pqt_ref::cached_table(ref);
     const auto inputs = pqt_test::probe_inputs(d);
     const auto mags = pqt_test::magnitudes(d);

@@ -148,7 +148,9 @@ TEST_CASE("pqt::gaussws: block, tensor and tile runs on either route give the el
   const std::pair<pqt::scaling, std::size_t> scalings[] = {{pqt::scaling::block, 32}, {pqt::scaling::block, 48},
                                                            {pqt::scaling::block, 512}, {pqt::scaling::tensor, 32},
                                                            {pqt::scaling::tile, 32}};
-  for (const auto& [sc, bs] : scalings) {
+  for (const auto& scaling_and_block : scalings) {
+    const pqt::scaling sc = scaling_and_block.first;  // not a structured binding: lambdas capture it (C++17)
+    const std::size_t bs = scaling_and_block.second;
     for (const noise_kind k : {noise_kind::r, noise_kind::uniform, noise_kind::gaussian}) {
       for (const int bits : {4, 9, 24}) {
         pqt::gaussws_config g;
