@@ -1,5 +1,5 @@
 // GaussWS: train with weights w + R * Delta instead of quantized weights
-// (DESIGN §5). R ~ round(N(0,1)/2) on {-3..3}, Delta = 2^(floor(log2 amax) + 1 - b)
+// (README "Noise"). R ~ round(N(0,1)/2) on {-3..3}, Delta = 2^(floor(log2 amax) + 1 - b)
 // per 32-element block, the sum rounded once to bf16. What does b = 4..9 do to
 // an LLM-like weight matrix, and is the noise what the table promises?
 //
@@ -110,7 +110,7 @@ int main() {
   std::vector<float> out_f(n);
   for (int b = 4; b <= 9; ++b) {
     g.bits = b;
-    pqt::gaussws(w.data(), out.data(), n, g);    // bf16 carrier (DESIGN's default)
+    pqt::gaussws(w.data(), out.data(), n, g);    // bf16 carrier (the default)
     pqt::gaussws(w.data(), out_f.data(), n, g);  // float carrier: the same R, never rounded away
     std::vector<double> delta = block_deltas(w, b);
     const noise_stats s = measure(w, out, delta), sf = measure(w, out_f, delta);

@@ -4,8 +4,12 @@
 set -euo pipefail
 # --no-python-tests: only what the C++ build and the demo need (scripts/run.sh),
 # not the test venv (torch and its CUDA libraries are several GB).
+# --python-only: only the test venv (scripts/test.sh runs this in the
+# background while the C++ builds compile).
 python_tests=1
 [[ ${1:-} == --no-python-tests ]] && python_tests=0
+python_only=0
+[[ ${1:-} == --python-only ]] && python_only=1
 
 missing=()
 need() {  # need <package> <test...>: queue the package when the test fails
@@ -13,6 +17,8 @@ need() {  # need <package> <test...>: queue the package when the test fails
   if ! "$@" >/dev/null 2>&1; then missing+=("$pkg"); fi
 }
 have() { command -v "$1"; }
+fuzzer_runtime() { test -f "$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" || compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a'; }
+clang_openmp() { compgen -G '/usr/lib/llvm-*/lib/libomp.so'; }
 cmake_new_enough() {  # pqt needs CMake >= 3.25 (bookworm ships 3.25.1)
   local v
   v=$(cmake --version 2>/dev/null | sed -n 's/^cmake version \([0-9]*\.[0-9]*\).*/\1/p')
@@ -32,6 +38,11 @@ python_headers() {  # the Python package's build needs Python.h of this python3
 }
 need python3-dev     python_headers
 need git             have git
+# The sanitizer build and the fuzzers (CMake preset `sanitize`): clang, its
+# libFuzzer/ASan/UBSan runtimes, and LLVM's OpenMP runtime for clang -fopenmp.
+need clang           have clang++
+need libclang-rt-dev fuzzer_runtime
+need libomp-dev      clang_openmp
 need ca-certificates test -d /etc/ssl/certs
 
 # Python packages, in a venv: Debian's python3 is "externally managed" (PEP
@@ -71,6 +82,11 @@ assert v["torch"].split("+")[0] == "2.15.0" and v["torchao"] == "0.18.0", v' >/d
     echo "install-deps: warning: pip install ${pins[*]} failed (the Python tests cannot run): ${out##*$'\n'}" >&2
   fi
 }
+
+if ((python_only)); then
+  python_test_packages
+  exit 0
+fi
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all build dependencies present"

@@ -24,8 +24,8 @@
 //
 //   D1 (E4M3, __NV_NOSAT): CUDA ORs the input's sign into its NaN code, so a
 //      negative overflow (|x| > 464, or x = -Inf) gives 0xFF; pqt gives its
-//      one canonical NaN 0x7F (DESIGN §3 "NaN outputs use one documented
-//      canonical code"). Both are the E4M3 NaN (S.1111.111).
+//      one canonical NaN 0x7F (README "Conversion semantics": NaN outputs use one documented
+//      canonical code). Both are the E4M3 NaN (S.1111.111).
 //   D2 (__nv_cvt_double_to_fp8, NaN input): CUDA does not canonicalise a
 //      double NaN (its float entry point does): E4M3 gives 0x7F | sign,
 //      E5M2 gives sign | 0x7E | (top two payload bits), e.g. 0x7E for the
@@ -400,7 +400,7 @@ TEST_CASE("cuda oracle: double -> e4m3/e5m2 (rounded once)") {
 }
 
 // ====================================================== float -> FP6 / FP4
-// Finite formats always saturate (DESIGN §3), so pqt's nonsaturating request
+// Finite formats always saturate (README "Conversion semantics"), so pqt's nonsaturating request
 // must give the same codes; NaN becomes +max in both libraries.
 TEST_CASE("cuda oracle: float/double -> e2m3/e3m2 (FP6) and e2m1 (FP4), RN and RZ") {
   tally e23("e2m3 rn"), e32("e3m2 rn"), e21("e2m1 rn"), e23n("e2m3 rn, pqt nonsaturating"),
@@ -543,7 +543,7 @@ TEST_CASE("cuda oracle: double -> e8m0, floor/ceil, satfinite and nosat") {
 
 // Finite |x| >= 2^128 with floor and no saturation: CUDA 13's
 // __nv_cvt_double_to_e8m0 returns 0xFE (2^127) (it rounds x to float with a
-// sticky bit, FLT_MAX, and truncates), as DESIGN §3 prescribes (toward_zero
+// sticky bit, FLT_MAX, and truncates), as README "Conversion semantics" states (toward_zero
 // never overflows, it gives max). For float inputs the only such x is +-Inf,
 // where both give 0xFF.
 TEST_CASE("cuda oracle: double -> e8m0 floor nosat for finite |x| >= 2^128") {

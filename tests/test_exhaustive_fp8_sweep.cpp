@@ -15,8 +15,8 @@
 // The one documented difference (same as tests/test_cuda_oracle.cpp, D1):
 //   E4M3 __NV_NOSAT: CUDA ORs the input's sign into its NaN code, so a
 //   negative overflow (x < -464, or x = -Inf) gives 0xFF, while pqt returns
-//   its one canonical NaN 0x7F (DESIGN §3: "NaN outputs use one documented
-//   canonical code"). Both codes are the E4M3 NaN S.1111.111. The test checks
+//   its one canonical NaN 0x7F (README "Conversion semantics": NaN outputs use one documented
+//   canonical code). Both codes are the E4M3 NaN S.1111.111. The test checks
 //   that every difference is exactly this (input negative, not NaN, beyond
 //   464; CUDA 0xFF; pqt 0x7F) and that it occurs for every such pattern:
 //   bit patterns 0xC3E80001..0xFF800000 (below -464 down to -Inf), 999,817,216 inputs.

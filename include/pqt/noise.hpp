@@ -253,8 +253,8 @@ template <class Carrier>
 using gaussws_result_t = typename detail::gaussws_result<Carrier>::type;
 
 /// One GaussWS element: cast_C(w + r * delta), rounded ONCE to nearest-even
-/// in the carrier C: bits of a pqt format (pqt::fmt::bf16, the default of
-/// DESIGN §5; any format works) or a float, both through pqt::encode. Overflow
+/// in the carrier C: bits of a pqt format (pqt::fmt::bf16, the default
+/// carrier of GaussWS; any format works) or a float, both through pqt::encode. Overflow
 /// follows O (default nonsaturating: Inf, like a plain cast or
 /// __float2bfloat16_rn; tensor fake-quant passes saturate). A NaN w gives the
 /// carrier's canonical NaN (float: 0x7FFFFFFF), Inf stays Inf.
@@ -297,7 +297,7 @@ PQT_HD PQT_FORCEINLINE constexpr gaussws_result_t<Carrier> gaussws_element(float
 }
 
 // =============================================================================
-// Gaussian rounding (DESIGN §3)
+// Gaussian rounding (README "Noise")
 // =============================================================================
 
 namespace detail {
@@ -323,7 +323,7 @@ PQT_HD inline std::uint32_t gaussian_round_facts(const format_facts& f, float x,
 
 }  // namespace detail
 
-/// Gaussian rounding (DESIGN §3): RNE(x + sigma * g * ulp_F(x)) with
+/// Gaussian rounding (README "Noise"): RNE(x + sigma * g * ulp_F(x)) with
 /// g = gaussian_noise(w.a, w.b) ~ N(0,1) and ulp_F(x) the grid spacing at |x|.
 /// The noise sigma * g is rounded to float and scaled by ulp_F(x) (a power of
 /// two: exact); x + noise is formed with round-to-odd in double and rounded

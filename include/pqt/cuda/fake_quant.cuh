@@ -1,8 +1,8 @@
 #pragma once
 /// The CUDA tensor API: fake_quant, quantize, dequantize, gaussws and amax
 /// over device arrays of float, __nv_bfloat16 or __half, with the host API's
-/// configs (quant_config, gaussws_config) and the host API's bits (DESIGN §7,
-/// README "CUDA"). Each call is asynchronous on `stream` and returns a
+/// configs (quant_config, gaussws_config) and the host API's bits (README
+/// "CUDA"). Each call is asynchronous on `stream` and returns a
 /// cudaError_t: cudaErrorInvalidValue for what the host API rejects with
 /// std::invalid_argument (nothing is launched then), else the first launch or
 /// allocation error. CUDA-only.
