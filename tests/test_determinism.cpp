@@ -46,50 +46,58 @@ void append(std::vector<std::uint8_t>& blob, const T* p, std::size_t n) {
   blob.insert(blob.end(), b, b + n * sizeof(T));
 }
 
-/// Everything an element-range [start, start + len) of x produces: fake_quant's
-/// values, quantize's codes, scales and tensor scale, dequantize's values.
+/// What an element-range [start, start + len) of x produces under c, by kind.
+struct outputs {
+  std::vector<std::uint8_t> values, codes, scales, deq;  // fake_quant, quantize, dequantize
+  float tensor_scale = 0;                                 // what the last quantize reported
+
+  template <class T>
+  void add(const std::vector<T>& x, std::size_t start, std::size_t len, const quant_config& c) {
+    std::vector<T> out(len);
+    pqt::fake_quant(x.data() + start, out.data(), len, c);
+    append(values, out.data(), len);
+    pqt::quantized q;
+    pqt::quantize(x.data() + start, len, c, q);
+    append(codes, q.codes.data(), q.codes.size());
+    append(scales, q.scales.data(), q.scales.size());
+    tensor_scale = q.tensor_scale;
+    pqt::dequantize(q, c, out.data(), len);
+    append(deq, out.data(), len);
+  }
+
+  /// values, codes, scales, the tensor scale (tensor and NVFP4 scaling), values.
+  std::vector<std::uint8_t> blob(const quant_config& c) const {
+    std::vector<std::uint8_t> b = values;
+    b.insert(b.end(), codes.begin(), codes.end());
+    b.insert(b.end(), scales.begin(), scales.end());
+    if (c.scale == scaling::tensor || c.block_kind == pqt::block_scale::nvfp4) append(b, &tensor_scale, 1);
+    b.insert(b.end(), deq.begin(), deq.end());
+    return b;
+  }
+};
+
+/// The whole tensor's outputs as one blob.
 template <class T>
-std::vector<std::uint8_t> run(const std::vector<T>& x, std::size_t start, std::size_t len, const quant_config& c) {
-  std::vector<std::uint8_t> blob;
-  std::vector<T> out(len);
-  pqt::fake_quant(x.data() + start, out.data(), len, c);
-  append(blob, out.data(), len);
-  pqt::quantized q;
-  pqt::quantize(x.data() + start, len, c, q);
-  append(blob, q.codes.data(), q.codes.size());
-  append(blob, q.scales.data(), q.scales.size());
-  if (c.scale == scaling::tensor || c.block_kind == pqt::block_scale::nvfp4) append(blob, &q.tensor_scale, 1);
-  pqt::dequantize(q, c, out.data(), len);
-  append(blob, out.data(), len);
-  return blob;
+std::vector<std::uint8_t> run(const std::vector<T>& x, const quant_config& c) {
+  outputs o;
+  o.add(x, 0, x.size(), c);
+  return o.blob(c);
 }
 
-/// Blobs of run() per part, concatenated part by part in the same order as
-/// the whole tensor's blob (values, codes, scales, values).
+/// The same blob from shards [cuts[k], cuts[k + 1]), each with index_base
+/// moved to its start (and, for tiles, its own row count); a tensor-scaled
+/// c carries the whole tensor's scale, which each shard's quantize reports.
 template <class T>
-std::vector<std::uint8_t> run_shards(const std::vector<T>& x, const std::vector<std::size_t>& cuts, quant_config c) {
-  std::vector<std::uint8_t> values, codes, scales, deq;
+std::vector<std::uint8_t> run_shards(const std::vector<T>& x, const std::vector<std::size_t>& cuts, const quant_config& c) {
+  outputs o;
   for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
     const std::size_t start = cuts[k], len = cuts[k + 1] - cuts[k];
     quant_config s = c;
     s.index_base = c.index_base + start;
     if (c.scale == scaling::tile) s.rows = len / c.cols;
-    std::vector<T> out(len);
-    pqt::fake_quant(x.data() + start, out.data(), len, s);
-    append(values, out.data(), len);
-    pqt::quantized q;
-    pqt::quantize(x.data() + start, len, s, q);
-    append(codes, q.codes.data(), q.codes.size());
-    append(scales, q.scales.data(), q.scales.size());
-    pqt::dequantize(q, s, out.data(), len);
-    append(deq, out.data(), len);
+    o.add(x, start, len, s);
   }
-  std::vector<std::uint8_t> blob = values;
-  blob.insert(blob.end(), codes.begin(), codes.end());
-  blob.insert(blob.end(), scales.begin(), scales.end());
-  if (c.scale == scaling::tensor) append(blob, &c.tensor_scale, 1);
-  blob.insert(blob.end(), deq.begin(), deq.end());
-  return blob;
+  return o.blob(c);
 }
 
 std::string describe(const quant_config& c) {
@@ -134,9 +142,9 @@ void check_all(const std::vector<T>& x) {
       c.offset = 5;
       c.index_base = 1u << 20;
       c.threads = 1;
-      const auto one = run(x, 0, kN, c);
+      const auto one = run(x, c);
       c.threads = 2;
-      const bool same_threads = run(x, 0, kN, c) == one;
+      const bool same_threads = run(x, c) == one;
       bool same_shards = true;
       if (c.block_kind != pqt::block_scale::nvfp4) {
         quant_config s = c;
