@@ -5,7 +5,8 @@
 #  2. preset `ci`: gcc -O2 with asserts, CUDA compiled where nvcc is (sm_90
 #     only: a compile check, there is no GPU here); every label;
 #  3. preset `sanitize`: clang with ASan+UBSan (-O1, no recovery); every test
-#     but the exhaustive sweep and the CMake packaging ones; then the
+#     but the exhaustive sweep, the CMake packaging ones and the precision-
+#     sweep demo (label demo: 3.5 minutes under ASan); then the
 #     libFuzzer targets, PQT_FUZZ_SECONDS (default 60) each, two at a time;
 #  4. the Python package: pip install . into the venv, then pytest.
 # Exits non-zero if any stage fails (all stages run).
