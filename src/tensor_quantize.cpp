@@ -1,5 +1,5 @@
-// pqt::tensor (the compiled mode, PQT_TENSOR_LIB): quantize's and
-// dequantize's loops for float, bf16 and fp16 arrays.
+// pqt::tensor (the compiled mode, PQT_TENSOR_LIB): quantize's loops for
+// float, bf16 and fp16 arrays.
 #include <pqt/fake_quant.hpp>
 
 namespace pqt {

@@ -260,14 +260,19 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
 }
 
 // The instantiations of the compiled mode (PQT_TENSOR_LIB): declared here,
-// defined in the pqt_tensor library (src/tensor_quantize.cpp).
-#define PQT_QUANTIZE_INSTANCES(X, T)                                                                 \
-  X void quantize<T, 0>(const T*, std::size_t, const quant_config&, const quantized_view&);        \
+// defined in the pqt_tensor library (src/tensor_quantize.cpp,
+// src/tensor_dequantize.cpp).
+#define PQT_QUANTIZE_INSTANCES(X, T) \
+  X void quantize<T, 0>(const T*, std::size_t, const quant_config&, const quantized_view&);
+#define PQT_DEQUANTIZE_INSTANCES(X, T) \
   X void dequantize<T, 0>(const quantized_view&, const quant_config&, T*, std::size_t);
 #if defined(PQT_TENSOR_LIB)
 PQT_QUANTIZE_INSTANCES(extern template, float)
 PQT_QUANTIZE_INSTANCES(extern template, bf16)
 PQT_QUANTIZE_INSTANCES(extern template, fp16)
+PQT_DEQUANTIZE_INSTANCES(extern template, float)
+PQT_DEQUANTIZE_INSTANCES(extern template, bf16)
+PQT_DEQUANTIZE_INSTANCES(extern template, fp16)
 #endif
 
 /// Values of q's codes under cfg (the config quantize used): out[0..q.n), as

@@ -1,4 +1,4 @@
-// Host quantize and dequantize of pqt._pqt (see ops.hpp).
+// Host quantize of pqt._pqt (see ops.hpp).
 
 #include <pqt/fake_quant.hpp>
 
@@ -10,13 +10,6 @@ void host_quantize(elem t, const void* x, std::size_t n, const pqt::quant_config
   with_elem(t, [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
     pqt::quantize(static_cast<const T*>(x), n, c, q);
-  });
-}
-
-void host_dequantize(elem t, const pqt::quantized_view& q, const pqt::quant_config& c, void* out, std::size_t n) {
-  with_elem(t, [&](auto* tag) {
-    using T = std::remove_pointer_t<decltype(tag)>;
-    pqt::dequantize(q, c, static_cast<T*>(out), n);
   });
 }
 

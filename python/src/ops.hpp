@@ -17,8 +17,9 @@ enum class elem : int { f32 = 0, bf16 = 1, f16 = 2 };
 /// True when the module holds the CUDA launchers (built with nvcc).
 bool cuda_built();
 
-// Host entry points, in three translation units (host_fake_quant.cpp,
-// host_quantize.cpp, host_gaussws.cpp) that a build compiles in parallel.
+// Host entry points, in four translation units (host_fake_quant.cpp,
+// host_quantize.cpp, host_dequantize.cpp, host_gaussws.cpp) that a build
+// compiles in parallel.
 void host_fake_quant(elem t, const void* x, void* out, std::size_t n, const pqt::quant_config& c);
 void host_quantize(elem t, const void* x, std::size_t n, const pqt::quant_config& c, const pqt::quantized_view& q);
 void host_dequantize(elem t, const pqt::quantized_view& q, const pqt::quant_config& c, void* out, std::size_t n);
