@@ -21,6 +21,7 @@
 #include <pqt/convert.hpp>
 #include <pqt/runtime.hpp>
 
+#include "support/fast_paths.hpp"
 #include "support/matrix.hpp"
 #include "support/splitmix64.hpp"
 
@@ -59,28 +60,22 @@ std::vector<float> inputs_for(const pqt::format_desc& d, std::uint64_t seed) {
 
 // ---- run-time parameters: encode_float_fast, decode_fast ---------------------
 
-template <rounding R, overflow O>
-void fast_codes(const pqt::format_desc& d, const pqt::detail::fast_params& p, const std::vector<float>& in, int k,
-                counts& n) {
+void fast_codes(const pqt::format_desc& d, rounding m, overflow o, const std::vector<float>& in, int k, counts& n) {
+  const pqt::detail::fast_params p = pqt::detail::make_fast_params(d.facts(), m, o);
   for (float x : in)
     for (std::uint32_t r : kWords) {
-      const std::uint32_t want = d.encode(x, R, O, r, k), got = pqt::detail::encode_float_fast<R, O>(p, x, r, k);
-      if (got != want && n.mismatches < 10) report("encode_float_fast", d, R, O, k, x, r, got, want);
+      const std::uint32_t want = d.encode(x, m, o, r, k), got = pqt_test::fast_code(p, x, r, k);
+      if (got != want && n.mismatches < 10) report("encode_float_fast", d, m, o, k, x, r, got, want);
       n.add(got != want);
-      if (R != rounding::stochastic) break;
+      if (m != rounding::stochastic) break;
     }
 }
 
-template <overflow O>
-void fast_codes_modes(const pqt::format_desc& d, const std::vector<float>& in, counts& n) {
-  const pqt::detail::fast_params p = pqt::detail::make_fast_params(d.facts());
-  fast_codes<rounding::nearest_even, O>(d, p, in, 32, n);
-  fast_codes<rounding::nearest_away, O>(d, p, in, 32, n);
-  fast_codes<rounding::toward_zero, O>(d, p, in, 32, n);
-  fast_codes<rounding::upward, O>(d, p, in, 32, n);
-  fast_codes<rounding::downward, O>(d, p, in, 32, n);
-  fast_codes<rounding::odd, O>(d, p, in, 32, n);
-  for (int k : {1, 3, 8, 23, 32}) fast_codes<rounding::stochastic, O>(d, p, in, k, n);
+void fast_codes_modes(const pqt::format_desc& d, overflow o, const std::vector<float>& in, counts& n) {
+  for (rounding m : {rounding::nearest_even, rounding::nearest_away, rounding::toward_zero, rounding::upward,
+                     rounding::downward, rounding::odd})
+    fast_codes(d, m, o, in, 32, n);
+  for (int k : {1, 3, 8, 23, 32}) fast_codes(d, rounding::stochastic, o, in, k, n);
 }
 
 }  // namespace
@@ -90,9 +85,10 @@ TEST_CASE("encode_float_fast == format_desc::encode and decode_fast == decode: e
   for (const auto& m : pqt_test::format_matrix()) {
     if (!pqt::detail::fast_path_applies(m.desc.facts())) continue;
     const std::vector<float> in = inputs_for(m.desc, 11);
-    fast_codes_modes<overflow::saturate>(m.desc, in, n);
-    fast_codes_modes<overflow::nonsaturating>(m.desc, in, n);
-    const pqt::detail::fast_params p = pqt::detail::make_fast_params(m.desc.facts());
+    fast_codes_modes(m.desc, overflow::saturate, in, n);
+    fast_codes_modes(m.desc, overflow::nonsaturating, in, n);
+    const pqt::detail::fast_params p =
+        pqt::detail::make_fast_params(m.desc.facts(), rounding::nearest_even, overflow::nonsaturating);
     for (std::uint64_t c = 0; c < m.desc.code_count(); ++c) {
       const auto code = static_cast<std::uint32_t>(c);
       const bool bad = !same_float(pqt::detail::decode_fast(p, code), m.desc.decode(code));
@@ -232,16 +228,20 @@ bool same_params(const pqt::detail::fast_params& a, const pqt::detail::fast_para
          a.nan_out == b.nan_out && a.has_nan_u == b.has_nan_u && a.has_negzero_u == b.has_negzero_u &&
          a.unsigned_u == b.unsigned_u && a.finite_u == b.finite_u && a.ieee_u == b.ieee_u && a.fn_u == b.fn_u &&
          a.fnuz_u == b.fnuz_u && a.signed_u == b.signed_u && a.max_value_bits == b.max_value_bits &&
-         a.special_value_bits == b.special_value_bits && f(a.sub_magic) == f(b.sub_magic);
+         a.special_value_bits == b.special_value_bits && f(a.sub_magic) == f(b.sub_magic) && a.mode == b.mode &&
+         a.away_u == b.away_u && a.upward_u == b.upward_u && a.downward_u == b.downward_u && a.odd_u == b.odd_u &&
+         a.clamp_pos_u == b.clamp_pos_u && a.clamp_neg_u == b.clamp_neg_u && a.saturate_u == b.saturate_u;
 }
 
 template <int E, int M, encoding Enc, bool S>
 void params_at_compile_time(counts& n) {
   constexpr pqt::detail::format_facts facts{E, M, Enc, pqt::detail::default_bias_for(E, Enc), S};
   if constexpr (facts.valid() && pqt::detail::fast_path_applies(facts)) {
-    constexpr pqt::detail::fast_params at_compile_time = pqt::detail::make_fast_params(facts);
+    constexpr pqt::detail::fast_params at_compile_time =
+        pqt::detail::make_fast_params(facts, rounding::upward, overflow::saturate);
     const pqt::format_desc d(E, M, Enc, pqt::default_bias, S);  // a run-time value
-    const bool bad = !same_params(at_compile_time, pqt::detail::make_fast_params(d.facts()));
+    const bool bad =
+        !same_params(at_compile_time, pqt::detail::make_fast_params(d.facts(), rounding::upward, overflow::saturate));
     if (bad) MESSAGE("make_fast_params differs at compile time: " << d.name());
     n.add(bad);
   }

@@ -14,6 +14,7 @@
 #include <pqt/detail/tensor_ops.hpp>
 #include <pqt/runtime.hpp>
 
+#include "support/fast_paths.hpp"
 #include "support/matrix.hpp"
 #include "support/splitmix64.hpp"
 
@@ -26,34 +27,28 @@ struct counts {
   std::uint64_t checks = 0, mismatches = 0;
 };
 
-template <rounding R, overflow O>
-void compare(const pqt::format_desc& d, const pqt::detail::fast_params& p, const std::vector<float>& in, int k,
-             counts& n) {
+void compare(const pqt::format_desc& d, rounding m, overflow o, const std::vector<float>& in, int k, counts& n) {
+  const pqt::detail::fast_params p = pqt::detail::make_fast_params(d.facts(), m, o);
   const std::uint32_t words[] = {0u, 1u, 0x12345678u, 0x80000000u, 0x9E3779B9u, 0xFFFFFFFFu};
   for (float x : in)
     for (std::uint32_t r : words) {
-      const float want = d.decode(d.encode(x, R, O, r, k));
-      const float got = pqt::detail::round_value_fast<R, O>(p, x, r, k);
+      const float want = d.decode(d.encode(x, m, o, r, k));
+      const float got = pqt_test::fast_value(p, x, r, k);
       const auto wb = pqt::detail::bit_cast<std::uint32_t>(want), gb = pqt::detail::bit_cast<std::uint32_t>(got);
       if (wb != gb && n.mismatches < 10)
-        MESSAGE(d.name() << " " << std::string(pqt::to_string(R)) << " " << std::string(pqt::to_string(O)) << " K=" << k << " x=" << x
+        MESSAGE(d.name() << " " << std::string(pqt::to_string(m)) << " " << std::string(pqt::to_string(o)) << " K=" << k << " x=" << x
                          << " r=" << r << ": value path " << gb << ", decode(encode) " << wb);
       n.mismatches += wb != gb;
       ++n.checks;
-      if (R != rounding::stochastic) break;
+      if (m != rounding::stochastic) break;
     }
 }
 
-template <overflow O>
-void compare_modes(const pqt::format_desc& d, const std::vector<float>& in, counts& n) {
-  const pqt::detail::fast_params p = pqt::detail::make_fast_params(d.facts());
-  compare<rounding::nearest_even, O>(d, p, in, 32, n);
-  compare<rounding::nearest_away, O>(d, p, in, 32, n);
-  compare<rounding::toward_zero, O>(d, p, in, 32, n);
-  compare<rounding::upward, O>(d, p, in, 32, n);
-  compare<rounding::downward, O>(d, p, in, 32, n);
-  compare<rounding::odd, O>(d, p, in, 32, n);
-  for (int k : {1, 3, 8, 23, 32}) compare<rounding::stochastic, O>(d, p, in, k, n);
+void compare_modes(const pqt::format_desc& d, overflow o, const std::vector<float>& in, counts& n) {
+  for (rounding m : {rounding::nearest_even, rounding::nearest_away, rounding::toward_zero, rounding::upward,
+                     rounding::downward, rounding::odd})
+    compare(d, m, o, in, 32, n);
+  for (int k : {1, 3, 8, 23, 32}) compare(d, rounding::stochastic, o, in, k, n);
 }
 
 }  // namespace
@@ -69,8 +64,8 @@ TEST_CASE("round_value_fast == decode(encode(x)) of the generic routine: every f
       const auto w = static_cast<std::uint32_t>(rng.next() >> 32);
       in.push_back(pqt::detail::bit_cast<float>(w));
     }
-    compare_modes<overflow::saturate>(m.desc, in, n);
-    compare_modes<overflow::nonsaturating>(m.desc, in, n);
+    compare_modes(m.desc, overflow::saturate, in, n);
+    compare_modes(m.desc, overflow::nonsaturating, in, n);
     ++formats;
   }
   MESSAGE(formats << " formats, " << n.checks << " checks");
@@ -83,17 +78,17 @@ namespace {
 
 template <rounding R>
 void compare_scaled(const pqt::format_desc& d, const std::vector<float>& in, counts& n) {
-  const auto p = pqt::detail::make_fast_params(d.facts());
+  const auto p = pqt::detail::make_fast_params(d.facts(), R, overflow::saturate);
   const int lo = pqt::detail::scaled_grid_min_exp(p), hi = pqt::detail::scaled_grid_max_exp(p, R);
   for (int e : {lo, lo + 1, -3, -1, 0, 1, 5, hi - 1, hi}) {
     if (e < lo || e > hi) continue;
-    const auto g = pqt::detail::scaled_fast_params<R>(p, e);
+    const auto g = pqt::detail::scaled_fast_params<pqt::detail::class_of(R)>(p, e);
     for (float v : in) {
       const float x = std::ldexp(v, e);  // in the scaled range; finite by the range limits
       if (!std::isfinite(x) || std::ldexp(x, -e) != v) continue;  // v * 2^e not exact: skip
       for (std::uint32_t r : {0u, 0x9E3779B9u, 0xFFFFFFFFu}) {
         const float want = std::ldexp(d.decode(d.encode(v, R, overflow::saturate, r, 32)), e);
-        const float got = pqt::detail::round_value_fast<R, overflow::saturate, true>(g, x, r, 32);
+        const float got = pqt_test::fast_value<true>(g, x, r, 32);
         const auto wb = pqt::detail::bit_cast<std::uint32_t>(want), gb = pqt::detail::bit_cast<std::uint32_t>(got);
         if (wb != gb && n.mismatches < 10)
           MESSAGE(d.name() << " " << std::string(pqt::to_string(R)) << " e=" << e << " x=" << x << " r=" << r
@@ -115,7 +110,9 @@ TEST_CASE("round_value_fast on a grid scaled by 2^e == decode(encode(x / 2^e)) *
     std::vector<float> in = pqt_test::probe_inputs(m.desc);
     in.erase(std::remove_if(in.begin(), in.end(), [](float v) { return !std::isfinite(v); }), in.end());
     compare_scaled<rounding::nearest_even>(m.desc, in, n);
+    compare_scaled<rounding::nearest_away>(m.desc, in, n);
     compare_scaled<rounding::toward_zero>(m.desc, in, n);
+    compare_scaled<rounding::downward>(m.desc, in, n);
     compare_scaled<rounding::upward>(m.desc, in, n);
     compare_scaled<rounding::odd>(m.desc, in, n);
     compare_scaled<rounding::stochastic>(m.desc, in, n);

@@ -213,8 +213,8 @@ PQT_HD PQT_FORCEINLINE constexpr storage_t<Fmt> encode(T x, std::uint32_t random
                 R == rounding::nearest_even && O == overflow::nonsaturating && detail::is_truncated_float(f)) {
     return static_cast<storage_t<Fmt>>(detail::encode_truncated_float_rne<f.m>(x));
   } else if constexpr (std::is_same<T, float>::value && detail::use_float_fast_path<typename Fmt::format_type, R>()) {
-    constexpr detail::fast_params p = detail::make_fast_params(f);
-    return static_cast<storage_t<Fmt>>(detail::encode_float_fast<R, O>(p, x, random_bits, K));
+    constexpr detail::fast_params p = detail::make_fast_params(f, R, O);
+    return static_cast<storage_t<Fmt>>(detail::encode_float_fast<detail::class_of(R)>(p, x, random_bits, K));
   } else if constexpr (std::is_same<T, float>::value)
     return static_cast<storage_t<Fmt>>(detail::encode_float(f, x, R, O, random_bits, K));
   else
@@ -230,8 +230,8 @@ PQT_HD PQT_FORCEINLINE constexpr float decode(storage_t<Fmt> bits) {
                 detail::is_truncated_float(f)) {
     return detail::decode_truncated_float<f.m>(bits);
   } else if constexpr (detail::use_float_fast_path<typename Fmt::format_type, rounding::nearest_even>()) {
-    constexpr detail::fast_params p = detail::make_fast_params(f);
-    return detail::decode_fast(p, bits);
+    constexpr detail::fast_params p = detail::make_fast_params(f, rounding::nearest_even, overflow::nonsaturating);
+    return detail::decode_fast(p, bits);  // (reads no mode field)
   } else {
     return detail::decode_facts(f, bits);
   }

@@ -97,15 +97,14 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
   std::vector<std::uint8_t> scales(nscales);  // none without block/tile scaling
   const scale_set q = prepare_scales("fake_quant", x, n, cfg, scales.data(), nscales);
   const element_coder ec(cfg);
-  dispatch(cfg, ec, [&](auto rt, auto ot, auto kt, auto ft) {
-    constexpr rounding R = decltype(rt)::value;
-    constexpr overflow O = decltype(ot)::value;
+  dispatch(cfg, ec, [&](auto ct, auto kt, auto ft) {
+    constexpr mode_class C = decltype(ct)::value;
     constexpr value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
     for_each_run<K, F && K == value_kind::pow2>(
         ec, x, n, cfg, q, scales.data(),
         [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) {
-          encode_run<R, O, K, F, true>(lec, q, x, b, len, sc, si, cfg.index_base,
+          encode_run<C, K, F, true>(lec, q, x, b, len, sc, si, cfg.index_base,
                                        [&](std::size_t i, float v) { out[i] = from_f<T>(v); });
         });
   });
@@ -163,9 +162,8 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
   if (v.tensor_scale != nullptr) *v.tensor_scale = q.tensor_scale;
   const detail::element_coder ec(c);
   std::uint8_t* codes = v.codes;
-  detail::dispatch(c, ec, [&](auto rt, auto ot, auto kt, auto ft) {
-    constexpr rounding R = decltype(rt)::value;
-    constexpr overflow O = decltype(ot)::value;
+  detail::dispatch(c, ec, [&](auto ct, auto kt, auto ft) {
+    constexpr detail::mode_class C = decltype(ct)::value;
     constexpr detail::value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
     detail::for_each_run<K, F && K == detail::value_kind::pow2>(
@@ -173,12 +171,12 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
         [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc, std::size_t si) {
           // Codes of up to 1024 elements into a local buffer (the element loop
           // vectorises), then stored or packed in one pass.
-          if constexpr (K == detail::value_kind::nvfp4 && R == rounding::gaussian) return;  // check_config rejects it
+          if constexpr (K == detail::value_kind::nvfp4 && C == detail::mode_class::gaussian) return;  // check_config rejects it
           constexpr std::size_t piece = 1024;
           alignas(64) std::uint32_t buf[piece];
           for (std::size_t p = 0; p < len; p += piece) {
             const std::size_t m = len - p < piece ? len - p : piece;
-            detail::encode_run<R, O, K, F, false>(lec, q, x, b + p, m, sc, si, c.index_base,
+            detail::encode_run<C, K, F, false>(lec, q, x, b + p, m, sc, si, c.index_base,
                                                   [&](std::size_t i, std::uint32_t code) { buf[i - b - p] = code; });
             detail::store_codes(buf, m, b + p, bits, bytes, codes);
           }

@@ -19,32 +19,11 @@
 #include <pqt/convert.hpp>
 #include <pqt/runtime.hpp>
 
+#include "../support/fast_paths.hpp"
 #include "fuzz_support.hpp"
-
-namespace {
 
 using pqt::overflow;
 using pqt::rounding;
-
-template <rounding R>
-std::uint32_t fast_code(const pqt::detail::fast_params& p, overflow o, float x, std::uint32_t r, int k) {
-  return o == overflow::saturate ? pqt::detail::encode_float_fast<R, overflow::saturate>(p, x, r, k)
-                                 : pqt::detail::encode_float_fast<R, overflow::nonsaturating>(p, x, r, k);
-}
-
-std::uint32_t fast_code(const pqt::detail::fast_params& p, rounding m, overflow o, float x, std::uint32_t r, int k) {
-  switch (m) {
-    case rounding::nearest_even: return fast_code<rounding::nearest_even>(p, o, x, r, k);
-    case rounding::nearest_away: return fast_code<rounding::nearest_away>(p, o, x, r, k);
-    case rounding::toward_zero: return fast_code<rounding::toward_zero>(p, o, x, r, k);
-    case rounding::upward: return fast_code<rounding::upward>(p, o, x, r, k);
-    case rounding::downward: return fast_code<rounding::downward>(p, o, x, r, k);
-    case rounding::odd: return fast_code<rounding::odd>(p, o, x, r, k);
-    default: return fast_code<rounding::stochastic>(p, o, x, r, k);
-  }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   pqt_fuzz::reader in{data, size};
@@ -72,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto xf = static_cast<float>(x);
     PQT_FUZZ_CHECK(d.encode(xf, mode, o, r, k) == code);
     if (pqt::detail::fast_path_applies(d.facts()))
-      PQT_FUZZ_CHECK(fast_code(pqt::detail::make_fast_params(d.facts()), mode, o, xf, r, k) == code);
+      PQT_FUZZ_CHECK(pqt_test::fast_code(pqt::detail::make_fast_params(d.facts(), mode, o), xf, r, k) == code);
   }
   const float y = d.decode(code);
   if (std::isnan(y)) return 0;

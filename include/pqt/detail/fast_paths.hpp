@@ -22,8 +22,24 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t sel(std::uint32_t c, std::uint32_
   return b ^ ((a ^ b) & (0u - c));
 }
 
-/// Constants of the float fast paths for one format, computed once (at compile
-/// time for encode<Fmt>, once per call for run-time formats).
+/// What an element loop is compiled for: a class of rounding modes. The mode
+/// within the class and the overflow policy are run-time fields of
+/// fast_params, so one loop serves the five directed modes and both policies
+/// (a quarter of the instantiations of one loop per mode and policy; the
+/// per-element cost is a few selects on loop-invariant words). Nearest-even,
+/// the common case, keeps its own shorter loop; stochastic draws words.
+enum class mode_class { nearest_even, directed, stochastic, gaussian };
+
+PQT_HD constexpr mode_class class_of(rounding r) {
+  return r == rounding::nearest_even ? mode_class::nearest_even
+         : r == rounding::stochastic ? mode_class::stochastic
+         : r == rounding::gaussian   ? mode_class::gaussian
+                                     : mode_class::directed;
+}
+
+/// Constants of the float fast paths for one format and one (mode, overflow)
+/// pair, computed once (at compile time for encode<Fmt>, once per call for
+/// run-time formats).
 struct fast_params {
   format_facts f;
   int s;                         // 23 - M: float mantissa bits below the format's last bit
@@ -47,6 +63,12 @@ struct fast_params {
   // (Inf, the canonical NaN 0x7FC00000, or the largest value).
   std::uint32_t max_value_bits, special_value_bits;
   float sub_magic;  // 2^(emin + 23 - M): nearest-even rounding onto the subnormal grid by (|x| + C) - C
+  // The mode and policy as 0/1 words (mode_class::directed reads the first
+  // four; toward_zero is all four 0): up on ties and above (nearest_away), up
+  // when inexact and positive (upward) / negative (downward) / even (odd);
+  // an overflowing positive / negative magnitude clamps to max; saturate.
+  rounding mode;
+  std::uint32_t away_u, upward_u, downward_u, odd_u, clamp_pos_u, clamp_neg_u, saturate_u;
 };
 
 /// Whether the fast paths apply to a format: 1 <= M <= 22, -127 <= emin <=
@@ -55,7 +77,7 @@ PQT_HD constexpr bool fast_path_applies(const format_facts& f) {
   return f.enc != encoding::scale && f.m >= 1 && f.m <= 22 && f.emin() >= -127 && f.emin() + 23 - f.m <= 127;
 }
 
-PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
+PQT_HD constexpr fast_params make_fast_params(const format_facts& f, rounding r, overflow o) {
   const int s = 23 - f.m;
   // E8 with bias 127 (bf16, E8Mm) shares float's exponent range: the shift
   // alone also maps float subnormals, so no lane needs the scale-up region.
@@ -103,7 +125,17 @@ PQT_HD constexpr fast_params make_fast_params(const format_facts& f) {
           f.is_signed ? 1u : 0u,
           bit_cast<std::uint32_t>(decode_facts(f, f.max_mag_code())),
           f.has_inf() ? 0x7F800000u : f.has_nan() ? 0x7FC00000u : bit_cast<std::uint32_t>(decode_facts(f, f.max_mag_code())),
-          exp2f_exact(f.emin() + 23 - f.m)};
+          exp2f_exact(f.emin() + 23 - f.m),
+          r,
+          r == rounding::nearest_away ? 1u : 0u,
+          r == rounding::upward ? 1u : 0u,
+          r == rounding::downward ? 1u : 0u,
+          r == rounding::odd ? 1u : 0u,
+          // overflow_code's rule: directed modes that never round a positive
+          // (negative) magnitude away from zero clamp it to max.
+          o == overflow::saturate || r == rounding::toward_zero || r == rounding::odd || r == rounding::downward ? 1u : 0u,
+          o == overflow::saturate || r == rounding::toward_zero || r == rounding::odd || r == rounding::upward ? 1u : 0u,
+          o == overflow::saturate ? 1u : 0u};
 }
 
 /// The rounding step of the float fast paths: |x|'s bits a (finite, or Inf /
@@ -122,7 +154,7 @@ struct fast_rounding {
   std::uint32_t lo, up;
 };
 
-template <rounding R>
+template <mode_class C>
 PQT_HD PQT_FORCEINLINE constexpr fast_rounding fast_round(const fast_params& p, std::uint32_t a, std::uint32_t neg,
                                                           std::uint32_t rbits, int k) noexcept {
   // Flags are 0/1 integers combined with & and | (not && and ||): gcc only
@@ -140,17 +172,17 @@ PQT_HD PQT_FORCEINLINE constexpr fast_rounding fast_round(const fast_params& p, 
   const std::uint32_t lo = sel(normal, lo_n, lo_s);
   const std::uint32_t inexact = sel(normal, disc != 0, fr != 0.0f);
   std::uint32_t up = 0;
-  if constexpr (R == rounding::nearest_even || R == rounding::nearest_away) {
+  if constexpr (C == mode_class::nearest_even) {
     const std::uint32_t gt = sel(normal, disc > p.half, fr > 0.5f);
     const std::uint32_t eq = sel(normal, disc == p.half, fr == 0.5f);
-    up = R == rounding::nearest_even ? (gt | (eq & lo)) & 1u : gt | eq;
-  } else if constexpr (R == rounding::upward) {
-    up = inexact & (neg ^ 1u);
-  } else if constexpr (R == rounding::downward) {
-    up = inexact & neg;
-  } else if constexpr (R == rounding::odd) {
-    up = inexact & ~lo & 1u;
-  } else if constexpr (R == rounding::stochastic) {
+    up = (gt | (eq & lo)) & 1u;
+  } else if constexpr (C == mode_class::directed) {
+    // Each mode's rule masked by its 0/1 word in p (at most one is 1).
+    const std::uint32_t ge_half = sel(normal, disc >= p.half, fr >= 0.5f);
+    const std::uint32_t dir = (p.upward_u & (neg ^ 1u)) | (p.downward_u & neg) | (p.odd_u & ~lo);
+    up = ((p.away_u & ge_half) | (inexact & dir)) & 1u;
+    (void)rbits, (void)k;
+  } else if constexpr (C == mode_class::stochastic) {
     // t_k: the top k bits of the fraction, exact in both regions. Up iff
     // t_k + r_k >= 2^k, i.e. t_k > (2^k - 1) - r_k = ~r & mask (no 64-bit add).
     const std::uint32_t tk_n = sel(k >= p.s, disc << ((k - p.s) & 31), disc >> ((p.s - k) & 31));
@@ -187,28 +219,25 @@ PQT_HD PQT_FORCEINLINE constexpr float rne_below_normal(const fast_params& p, fl
 struct fast_overflow {
   std::uint32_t pos, neg, inf;
 };
-template <rounding R, overflow O>
 PQT_HD PQT_FORCEINLINE constexpr fast_overflow fast_overflow_results(const fast_params& p, std::uint32_t max,
                                                                       std::uint32_t special) noexcept {
-  constexpr bool sat_o = O == overflow::saturate;
-  constexpr bool clamp_pos = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::downward;
-  constexpr bool clamp_neg = sat_o || R == rounding::toward_zero || R == rounding::odd || R == rounding::upward;
-  return {sel(clamp_pos | p.finite_u, max, special), sel(clamp_neg | p.finite_u, max, special),
-          sel(sat_o | p.finite_u, max, special)};
+  return {sel(p.clamp_pos_u | p.finite_u, max, special), sel(p.clamp_neg_u | p.finite_u, max, special),
+          sel(p.saturate_u | p.finite_u, max, special)};
 }
 
 /// Fast path for float input, host only: the same results as encode_float
 /// (tested bit for bit on every format of the test matrix and on all 2^32
 /// floats for E4M3/E5M2), written without branches or early exits so that a
 /// loop over it vectorises (fast_round, then overflow, specials and sign).
-template <rounding R, overflow O>
+template <mode_class C>
 PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_params& p, float x, std::uint32_t rbits,
                                                                  int k) noexcept {
+  static_assert(C != mode_class::gaussian, "gaussian rounding has no float fast path");
   const std::uint32_t b = bit_cast<std::uint32_t>(x);
   const std::uint32_t a = b & 0x7FFFFFFFu;
   const std::uint32_t neg = b >> 31;
   std::uint32_t mag = 0;
-  if constexpr (R == rounding::nearest_even) {
+  if constexpr (C == mode_class::nearest_even) {
     // The nearest-even value (round_value_fast's), then its code: normal
     // region, the rounded bits shifted and rebiased; below the smallest
     // normal, the value times 2^(M - emin), an exact integer (2^M when it
@@ -221,26 +250,25 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
     const std::uint32_t mag_s = static_cast<std::uint32_t>(static_cast<std::int32_t>(v_s * p.scale_up1 * p.scale_up2));
     mag = sel(normal, (v_n >> p.s) - p.rebias, mag_s);
   } else {
-    const fast_rounding fr = fast_round<R>(p, a, neg, rbits, k);
+    const fast_rounding fr = fast_round<C>(p, a, neg, rbits, k);
     mag = fr.lo + fr.up;
   }
 
   // Overflow, Inf, NaN, zero and sign, each a select on per-format constants
   // (overflow_code's rule, on p's fields).
-  constexpr bool sat_o = O == overflow::saturate;
-  const fast_overflow ovf = fast_overflow_results<R, O>(p, p.max_mag, p.special);
+  const fast_overflow ovf = fast_overflow_results(p, p.max_mag, p.special);
   const std::uint32_t nan_out = p.nan_out;
   mag = sel(mag > p.max_mag, sel(neg, ovf.neg, ovf.pos), mag);
   mag = sel(a == 0x7F800000u, ovf.inf, mag);
   // The sign goes on everything but NaN and, without -0, zero.
   const std::uint32_t keep_sign = neg & ((mag != p.nan_code) | (p.has_nan_u ^ 1u)) & (p.has_negzero_u | (mag != 0));
   std::uint32_t code = mag | (p.sign_mask & (0u - keep_sign));
-  const std::uint32_t neg_out = sat_o ? 0u : p.nan_code & (0u - p.has_nan_u);  // nan_code is 0 without NaN anyway
+  const std::uint32_t neg_out = p.nan_code & (0u - (p.has_nan_u & (p.saturate_u ^ 1u)));  // saturating: 0
   code = sel(neg & (a != 0) & p.unsigned_u, neg_out, code);  // unsigned formats
   return sel(a > 0x7F800000u, nan_out, code);
 }
 
-/// decode_fast(encode_float_fast<R, O>(p, x, rbits, k)) without the code in
+/// decode_fast(encode_float_fast<C>(p, x, rbits, k)) without the code in
 /// between: the rounded value is formed on float bits (normal region: x's
 /// bits truncated at the format's last bit plus up << s, a carry rippling into
 /// the exponent; below the smallest normal: (lo + up) * 2^(emin - M), exact),
@@ -248,33 +276,32 @@ PQT_HD PQT_FORCEINLINE constexpr std::uint32_t encode_float_fast(const fast_para
 /// constants. What fake-quant loops use: about half the work of the two calls.
 /// Finite: the caller knows x is finite (an MX block with a finite scale),
 /// and the Inf / NaN selects are left out.
-template <rounding R, overflow O, bool Finite = false>
+template <mode_class C, bool Finite = false>
 PQT_HD PQT_FORCEINLINE constexpr float round_value_fast(const fast_params& p, float x, std::uint32_t rbits,
                                                         int k) noexcept {
+  static_assert(C != mode_class::gaussian, "gaussian rounding has no float fast path");
   constexpr std::uint32_t qnan = 0x7FC00000u, inf = 0x7F800000u;
   const std::uint32_t b = bit_cast<std::uint32_t>(x);
   const std::uint32_t a = b & 0x7FFFFFFFu;
   const std::uint32_t neg = b >> 31;
   std::uint32_t v = 0;
-  if constexpr (R == rounding::nearest_even) {
+  if constexpr (C == mode_class::nearest_even) {
     v = sel(a >= p.min_normal_bits, rne_normal_bits(p, a), bit_cast<std::uint32_t>(rne_below_normal(p, bit_cast<float>(a))));
   } else {
-    const fast_rounding fr = fast_round<R>(p, a, neg, rbits, k);
+    const fast_rounding fr = fast_round<C>(p, a, neg, rbits, k);
     const std::uint32_t v_n = (a & ~p.low) + (fr.up << p.s);
     const std::uint32_t v_s =
         bit_cast<std::uint32_t>(static_cast<float>(static_cast<std::int32_t>(fr.lo + fr.up)) * p.sub_scale);
     v = sel(fr.normal, v_n, v_s);
   }
 
-  constexpr bool sat_o = O == overflow::saturate;
-  const fast_overflow ovf = fast_overflow_results<R, O>(p, p.max_value_bits, p.special_value_bits);
+  const fast_overflow ovf = fast_overflow_results(p, p.max_value_bits, p.special_value_bits);
   v = sel(v > p.max_value_bits, sel(neg, ovf.neg, ovf.pos), v);
   if constexpr (!Finite) v = sel(a == inf, ovf.inf, v);
-  // (Saturating with finite input, v is never NaN here.)
-  const std::uint32_t not_nan = (O == overflow::saturate && Finite) ? 1u : static_cast<std::uint32_t>(v != qnan);
+  const std::uint32_t not_nan = v != qnan;
   const std::uint32_t keep_sign = neg & not_nan & (p.has_negzero_u | (v != 0));
   v |= keep_sign << 31;
-  const std::uint32_t neg_out = sat_o ? 0u : qnan & (0u - p.has_nan_u);
+  const std::uint32_t neg_out = qnan & (0u - (p.has_nan_u & (p.saturate_u ^ 1u)));  // saturating: 0
   v = sel(neg & (a != 0) & p.unsigned_u, neg_out, v);
   if constexpr (Finite)
     return bit_cast<float>(v);
@@ -305,7 +332,7 @@ PQT_HD PQT_FORCEINLINE constexpr int scaled_grid_max_exp(const fast_params& p, r
   const int m = a < b ? a : b;
   return p.min_normal_bits == 0 ? 0 : (r == rounding::nearest_even || m < up ? m : up);
 }
-template <rounding R>
+template <mode_class C>
 PQT_HD PQT_FORCEINLINE constexpr fast_params scaled_fast_params(const fast_params& p, int e) noexcept {
   const std::uint32_t shift = static_cast<std::uint32_t>(e) << 23;
   fast_params out = p;
@@ -313,7 +340,7 @@ PQT_HD PQT_FORCEINLINE constexpr fast_params scaled_fast_params(const fast_param
   out.max_value_bits = p.max_value_bits + shift;
   out.special_value_bits = p.special_value_bits == p.max_value_bits ? out.max_value_bits : p.special_value_bits;
   out.sub_magic = bit_cast<float>(bit_cast<std::uint32_t>(p.sub_magic) + shift);
-  if constexpr (R != rounding::nearest_even) {  // fast_round's scale-up region
+  if constexpr (C != mode_class::nearest_even) {  // fast_round's scale-up region
     const int up_total = p.f.m - p.f.emin() - e;  // 2^(M - emin - e), in two factors
     out.sub_scale = exp2f_exact(p.f.emin() + e - p.f.m);
     out.scale_up1 = exp2f_exact(up_total > 127 ? 127 : up_total);

@@ -51,7 +51,7 @@ struct element_coder {
   int grid_min_exp, grid_max_exp;  ///< scaled_fast_params's range
 
   explicit element_coder(const quant_config& c)
-      : p(make_fast_params(c.format.facts())),
+      : p(make_fast_params(c.format.facts(), c.round, c.over)),
 #if defined(__FAST_MATH__) || defined(PQT_NO_FAST_PATHS)
         fast(false),
 #else
@@ -64,14 +64,14 @@ struct element_coder {
   // Fast is decided once per call (dispatch), not per element, so the
   // element loops have no branch and vectorise. `word` is the element's
   // stochastic word, `index` its absolute index (gaussian draws two words).
-  // The fast path takes the mode as R, O; the generic routine, branchy
-  // anyway, reads round / over (R only says which words to draw).
-  template <rounding R, overflow O, bool Fast>
+  // C is the class of `round` (class_of); the fast path reads the mode within
+  // it and the policy from p, the generic routine from round / over.
+  template <mode_class C, bool Fast>
   PQT_FORCEINLINE std::uint32_t code(float v, std::uint32_t word, std::uint64_t index) const {
-    if constexpr (R == rounding::gaussian)
+    if constexpr (C == mode_class::gaussian)
       return gaussian_round_facts(p.f, v, sigma, random_words2(seed, offset, index), over);
     else if constexpr (Fast)
-      return encode_float_fast<R, O>(p, v, word, k);
+      return encode_float_fast<C>(p, v, word, k);
     else
       return encode_float(p.f, v, round, over, word, k);
   }
@@ -81,12 +81,12 @@ struct element_coder {
   }
   /// decode(code(...)): on the fast path formed on float bits with no code in
   /// between (round_value_fast), which is what fake_quant's loops use.
-  template <rounding R, overflow O, bool Fast>
+  template <mode_class C, bool Fast>
   PQT_FORCEINLINE float value(float v, std::uint32_t word, std::uint64_t index) const {
-    if constexpr (Fast && R != rounding::gaussian)
-      return round_value_fast<R, O>(p, v, word, k);
+    if constexpr (Fast && C != mode_class::gaussian)
+      return round_value_fast<C>(p, v, word, k);
     else
-      return decode<Fast>(code<R, O, Fast>(v, word, index));
+      return decode<Fast>(code<C, Fast>(v, word, index));
   }
   template <bool Fast>
   PQT_FORCEINLINE float decode(std::uint32_t code) const {
@@ -107,10 +107,10 @@ struct element_coder {
 /// (chunk_runs), whose local copy of the coder the stores cannot alias.
 /// len is a std::size_t, or a std::integral_constant for a run of known
 /// length (a full 32-element MX block: no loop prologue or epilogue).
-template <rounding R, class Value, class Round, class Len, class Sink>
+template <mode_class C, class Value, class Round, class Len, class Sink>
 PQT_FORCEINLINE void round_run(const element_coder& ec, Value&& value, Round&& round, std::size_t begin, Len len,
                                std::uint64_t index_base, Sink&& sink) {
-  if constexpr (R == rounding::stochastic) {
+  if constexpr (C == mode_class::stochastic) {
     // The words of up to 256 elements at a time (random_words: a vectorised
     // Philox loop), then the elements.
     constexpr std::size_t piece = 256;
@@ -251,51 +251,34 @@ void dispatch_kind(const quant_config& c, const element_coder& ec, F&& f) {
   else with_fast(kind_tag<value_kind::pow2>{});
 }
 
-/// Calls f(rounding tag, overflow tag, kind tag, fast tag) (std::integral_constant
-/// tags) for c's mode and scaling and whether ec takes the fast paths, so each
-/// element loop is compiled for one case while the format stays a run-time
-/// value. The fast paths get every mode (16 instantiations per scaling; NVFP4
-/// nearest-even only); the generic routine (formats off the fast path,
-/// NVFP4's other modes), which reads the mode at run time, only three
-/// classes: deterministic (tag nearest_even), stochastic and gaussian.
+template <mode_class C>
+using class_tag = std::integral_constant<mode_class, C>;
+
+/// Calls f(class tag, kind tag, fast tag) (std::integral_constant tags) for
+/// c's mode and scaling and whether ec takes the fast paths, so each element
+/// loop is compiled for one case while the format, the mode within its class
+/// and the overflow policy stay run-time values: four classes on the fast
+/// paths (nearest_even, directed, stochastic, gaussian; NVFP4 nearest-even
+/// only), three on the generic routine (formats off the fast path, NVFP4's
+/// other modes), which reads the mode at run time: directed for every
+/// deterministic mode, stochastic, gaussian.
 template <class F>
 void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
-  using sat = std::integral_constant<overflow, overflow::saturate>;
-  auto mode = [&](auto kt, auto ft) {
-    auto with_o = [&](auto rt) {
-      if (decltype(ft)::value && c.over == overflow::nonsaturating)
-        f(rt, std::integral_constant<overflow, overflow::nonsaturating>{}, kt, ft);
-      else
-        f(rt, sat{}, kt, ft);
-    };
-    switch (c.round) {
-      case rounding::stochastic: return with_o(std::integral_constant<rounding, rounding::stochastic>{});
-      case rounding::gaussian: return with_o(std::integral_constant<rounding, rounding::gaussian>{});
-      default: break;
-    }
-    if constexpr (decltype(ft)::value) {
-      switch (c.round) {
-        case rounding::nearest_away: return with_o(std::integral_constant<rounding, rounding::nearest_away>{});
-        case rounding::toward_zero: return with_o(std::integral_constant<rounding, rounding::toward_zero>{});
-        case rounding::upward: return with_o(std::integral_constant<rounding, rounding::upward>{});
-        case rounding::downward: return with_o(std::integral_constant<rounding, rounding::downward>{});
-        case rounding::odd: return with_o(std::integral_constant<rounding, rounding::odd>{});
-        default: break;
-      }
-    }
-    with_o(std::integral_constant<rounding, rounding::nearest_even>{});
-  };
+  const mode_class mc = class_of(c.round);
   dispatch_kind(c, ec, [&](auto kt, auto ft) {
     // NVFP4 with nearest-even (its forward recipe) has a fast path too.
     if constexpr (decltype(kt)::value == value_kind::nvfp4) {
-      if (ec.fast && c.round == rounding::nearest_even) {
-        using rne = std::integral_constant<rounding, rounding::nearest_even>;
-        if (c.over == overflow::nonsaturating)
-          return f(rne{}, std::integral_constant<overflow, overflow::nonsaturating>{}, kt, std::true_type{});
-        return f(rne{}, sat{}, kt, std::true_type{});
-      }
+      if (ec.fast && mc == mode_class::nearest_even) return f(class_tag<mode_class::nearest_even>{}, kt, std::true_type{});
     }
-    mode(kt, ft);
+    switch (mc) {
+      case mode_class::stochastic: return f(class_tag<mode_class::stochastic>{}, kt, ft);
+      case mode_class::gaussian: return f(class_tag<mode_class::gaussian>{}, kt, ft);
+      case mode_class::nearest_even:
+        if constexpr (decltype(ft)::value) return f(class_tag<mode_class::nearest_even>{}, kt, ft);
+        break;
+      case mode_class::directed: break;
+    }
+    f(class_tag<mode_class::directed>{}, kt, ft);
   });
 }
 
@@ -404,7 +387,7 @@ void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quan
 /// the value rounded and a code back into a value. The result is the code,
 /// or with Values (fake_quant) the element's final value (the code's value
 /// times the run's scale) as float.
-template <rounding R, overflow O, value_kind K, bool Fast, bool Values, class T, class Len, class Sink>
+template <mode_class C, value_kind K, bool Fast, bool Values, class T, class Len, class Sink>
 PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, const T* x, std::size_t b, Len len,
                                 run_scale sc, std::size_t si, std::uint64_t index_base, Sink&& sink) {
   if constexpr (K == value_kind::nvfp4 && Fast) {
@@ -412,14 +395,14 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
     // float then to e2m1 by the fast path gives the code of the quotient
     // rounded once (round_to_odd_float); decoded in double as
     // nvfp4_decode_element.
-    static_assert(R == rounding::nearest_even, "NVFP4's fast path is nearest-even only");
+    static_assert(C == mode_class::nearest_even, "NVFP4's fast path is nearest-even only");
     (void)sc;
     const std::uint8_t block = q.scales[si];
     const double d = nvfp4_divisor(block, q.tensor_scale);
-    round_run<R>(
+    round_run<C>(
         ec, [&](std::size_t i) { return round_to_odd_float(nvfp4_scaled(to_f(x[i]), d)); },
         [&](const element_coder& k, float v, std::uint32_t, std::uint64_t) {
-          const std::uint32_t code = encode_float_fast<R, O>(k.p, v, 0u, 32);
+          const std::uint32_t code = encode_float_fast<C>(k.p, v, 0u, 32);
           if constexpr (Values)
             return static_cast<float>(widen(decode_fast(k.p, code)) * d);
           else
@@ -429,10 +412,10 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
   } else if constexpr (K == value_kind::nvfp4) {
     // x / (block scale * s_t) in double, rounded once (scale.hpp's NVFP4 rule).
     (void)sc;
-    if constexpr (R != rounding::gaussian) {
+    if constexpr (C != mode_class::gaussian) {
       const std::uint8_t block = q.scales[si];
       const double d = nvfp4_divisor(block, q.tensor_scale);
-      round_run<R>(
+      round_run<C>(
           ec, [&](std::size_t i) { return nvfp4_scaled(to_f(x[i]), d); },
           [](const element_coder& k, double v, std::uint32_t w, std::uint64_t) { return k.code(v, w); }, b, len,
           index_base, [&](std::size_t i, std::uint32_t code) {
@@ -444,15 +427,15 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
     }
   } else {
     (void)q, (void)si;
-    if constexpr (Values && Fast && K == value_kind::pow2 && R != rounding::gaussian) {
+    if constexpr (Values && Fast && K == value_kind::pow2 && C != mode_class::gaussian) {
       // Round x onto the grid scaled by the block's 2^exp: no scaling either way.
       if (sc.pow2 && sc.exp >= ec.grid_min_exp && sc.exp <= ec.grid_max_exp) {
-        const fast_params g = scaled_fast_params<R>(ec.p, sc.exp);
+        const fast_params g = scaled_fast_params<C>(ec.p, sc.exp);
         const int k = ec.k;
-        round_run<R>(
+        round_run<C>(
             ec, [&](std::size_t i) { return to_f(x[i]); },
             [&](const element_coder&, float v, std::uint32_t w, std::uint64_t) {
-              return round_value_fast<R, O, true>(g, v, w, k);
+              return round_value_fast<C, true>(g, v, w, k);
             },
             b, len, index_base, sink);
         return;
@@ -468,13 +451,13 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
     };
     auto round = [&](const element_coder& k, float v, std::uint32_t w, std::uint64_t idx) {
       if constexpr (!Values)
-        return k.code<R, O, Fast>(v, w, idx);
+        return k.template code<C, Fast>(v, w, idx);
       else if constexpr (K == value_kind::plain)
-        return k.value<R, O, Fast>(v, w, idx);
+        return k.template value<C, Fast>(v, w, idx);
       else
-        return unscaled_value(k.value<R, O, Fast>(v, w, idx), sc);
+        return unscaled_value(k.template value<C, Fast>(v, w, idx), sc);
     };
-    round_run<R>(ec, value, round, b, len, index_base, sink);
+    round_run<C>(ec, value, round, b, len, index_base, sink);
   }
 }
 
