@@ -26,6 +26,19 @@
 #endif
 #endif  // !__CUDACC__
 
+// Kept out of line even under flatten (detail/tensor_runs.hpp): a helper
+// called once per run of hundreds of elements, which would otherwise be
+// copied into every element loop's instantiation.
+#if defined(__CUDACC__)
+#define PQT_NOINLINE __noinline__
+#elif defined(__GNUC__) || defined(__clang__)
+#define PQT_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define PQT_NOINLINE __declspec(noinline)
+#else
+#define PQT_NOINLINE
+#endif
+
 #define PQT_STRINGIFY_(x) #x
 // Keyed on __CUDA_ARCH__: nvcc's host pass hands the pragma to the host
 // compiler, where "unroll" is unknown to gcc and "GCC unroll" to nvcc's front end.

@@ -79,8 +79,8 @@ PQT_HD PQT_FORCEINLINE std::uint32_t read_packed_code(const std::uint8_t* codes,
 /// the range stored, the partial bytes at its ends ORed in, since a
 /// neighbouring range may hold their other bits and bytes start zeroed),
 /// wider formats little-endian in `bytes` bytes each.
-PQT_HD inline void store_codes(const std::uint32_t* c, std::size_t m, std::size_t first, int bits, int bytes,
-                               std::uint8_t* codes) {
+PQT_HD PQT_NOINLINE inline void store_codes(const std::uint32_t* c, std::size_t m, std::size_t first, int bits,
+                                            int bytes, std::uint8_t* codes) {
   std::size_t j = 0;
   if (bits == 4) {
     if (first % 2 != 0 && m > 0) or_packed_code(codes, first + j++, c[0], 4);

@@ -227,10 +227,11 @@ scale_set prepare_scales(const char* fn, const T* x, std::size_t n, const quant_
 }
 
 /// How a run's elements become the values rounded, fixed per call so the
-/// element loop is one straight-line body: as they are (no scaling), times
-/// the tensor scale, times an MX/tile power of two (scale_pow2; a NaN block
-/// scale gives NaN through it too), or NVFP4's double quotient.
-enum class value_kind { plain, mul, pow2, nvfp4 };
+/// element loop is one straight-line body: times the tensor scale (no
+/// scaling: times 1, exact, which saves the loops a kind of their own), times
+/// an MX/tile power of two (scale_pow2; a NaN block scale gives NaN through
+/// it too), or NVFP4's double quotient.
+enum class value_kind { mul, pow2, nvfp4 };
 
 template <value_kind K>
 using kind_tag = std::integral_constant<value_kind, K>;
@@ -244,8 +245,7 @@ void dispatch_kind(const quant_config& c, const element_coder& ec, F&& f) {
     if (ec.fast) f(kt, std::true_type{});
     else f(kt, std::false_type{});
   };
-  if (c.scale == scaling::none) with_fast(kind_tag<value_kind::plain>{});
-  else if (c.scale == scaling::tensor) with_fast(kind_tag<value_kind::mul>{});
+  if (c.scale == scaling::none || c.scale == scaling::tensor) with_fast(kind_tag<value_kind::mul>{});
   else if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
     f(kind_tag<value_kind::nvfp4>{}, std::false_type{});
   else with_fast(kind_tag<value_kind::pow2>{});
@@ -315,9 +315,9 @@ PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t 
   // A local copy: the output stores cannot alias it, so its fields stay in
   // registers across the chunk.
   const element_coder ec = ec_in;
-  if constexpr (K == value_kind::plain || K == value_kind::mul) {
+  if constexpr (K == value_kind::mul) {  // (no scaling: q.tensor_scale is 1)
     (void)x, (void)n, (void)fill;
-    fn(ec, lo, hi - lo, K == value_kind::mul ? tensor_run(q.tensor_scale) : run_scale{}, std::size_t{0});
+    fn(ec, lo, hi - lo, tensor_run(q.tensor_scale), std::size_t{0});
   } else {
     const int emax = c.format.facts().emax();
     const float max_f = c.format.max();
@@ -442,9 +442,7 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
       }
     }
     auto value = [&](std::size_t i) {
-      if constexpr (K == value_kind::plain)
-        return to_f(x[i]);
-      else if constexpr (K == value_kind::mul)
+      if constexpr (K == value_kind::mul)
         return to_f(x[i]) * sc.mul;
       else
         return scale_pow2(to_f(x[i]), sc.mul);
@@ -452,8 +450,6 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
     auto round = [&](const element_coder& k, float v, std::uint32_t w, std::uint64_t idx) {
       if constexpr (!Values)
         return k.template code<C, Fast>(v, w, idx);
-      else if constexpr (K == value_kind::plain)
-        return k.template value<C, Fast>(v, w, idx);
       else
         return unscaled_value(k.template value<C, Fast>(v, w, idx), sc);
     };
