@@ -9,6 +9,7 @@
 //   fq_tensor_e4m3_rne  fake_quant, per_tensor(e4m3): current scaling, its amax pass included
 //   fq_mxfp8_rne        fake_quant, quant_config::mxfp8() (e4m3, e8m0 scale per 32)
 //   fq_mxfp8_sr         the same, stochastic (Philox words)
+//   fq_mxfp8_up         the same, upward (the directed modes share one loop)
 //   fq_mxfp4_rne        fake_quant, quant_config::mxfp4()
 //   fq_nvfp4_rne        fake_quant, quant_config::nvfp4()
 //   fq_bf16_mxfp8_rne   fake_quant over bf16 arrays (bf16 in, bf16 out), mxfp8()
@@ -159,6 +160,11 @@ pqt::quant_config cfg_mxfp8_sr() {
   pqt::quant_config c = pqt::quant_config::mxfp8();
   c.round = pqt::rounding::stochastic;
   c.seed = sr_seed;
+  return c;
+}
+pqt::quant_config cfg_mxfp8_up() {
+  pqt::quant_config c = pqt::quant_config::mxfp8();
+  c.round = pqt::rounding::upward;
   return c;
 }
 pqt::quant_config cfg_mxfp4_rne() { return pqt::quant_config::mxfp4(); }
@@ -342,6 +348,7 @@ void register_all() {
   add("fq_tensor_e4m3_rne", bm_fake_quant<cfg_tensor_e4m3>);
   add("fq_mxfp8_rne", bm_fake_quant<cfg_mxfp8_rne>);
   add("fq_mxfp8_sr", bm_fake_quant<cfg_mxfp8_sr>);
+  add("fq_mxfp8_up", bm_fake_quant<cfg_mxfp8_up>);
   add("fq_mxfp4_rne", bm_fake_quant<cfg_mxfp4_rne>);
   add("fq_nvfp4_rne", bm_fake_quant<cfg_nvfp4_rne>);
   add("fq_bf16_mxfp8_rne", bm_fake_quant_bf16<cfg_mxfp8_rne>);

@@ -229,6 +229,7 @@ rows = [
     ("fq_tensor_e4m3_rne", "fake_quant e4m3, per-tensor current scaling, nearest_even"),
     ("fq_mxfp8_rne", "fake_quant MXFP8 (e4m3, e8m0 / 32), nearest_even"),
     ("fq_mxfp8_sr", "fake_quant MXFP8, stochastic (Philox)"),
+    ("fq_mxfp8_up", "fake_quant MXFP8, upward (one loop for the five directed modes)"),
     ("fq_mxfp4_rne", "fake_quant MXFP4 (e2m1, e8m0 / 32), nearest_even"),
     ("fq_nvfp4_rne", "fake_quant NVFP4 (e2m1, ue4m3 / 16 + fp32), nearest_even"),
     ("fq_bf16_mxfp8_rne", "fake_quant MXFP8 over bf16 arrays, nearest_even"),

@@ -214,7 +214,7 @@ PQT_HD PQT_FORCEINLINE constexpr storage_t<Fmt> encode(T x, std::uint32_t random
     return static_cast<storage_t<Fmt>>(detail::encode_truncated_float_rne<f.m>(x));
   } else if constexpr (std::is_same<T, float>::value && detail::use_float_fast_path<typename Fmt::format_type, R>()) {
     constexpr detail::fast_params p = detail::make_fast_params(f, R, O);
-    return static_cast<storage_t<Fmt>>(detail::encode_float_fast<detail::class_of(R)>(p, x, random_bits, K));
+    return static_cast<storage_t<Fmt>>(detail::encode_float_fast<detail::class_of(R), detail::policy_of(O)>(p, x, random_bits, K));
   } else if constexpr (std::is_same<T, float>::value)
     return static_cast<storage_t<Fmt>>(detail::encode_float(f, x, R, O, random_bits, K));
   else

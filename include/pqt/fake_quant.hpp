@@ -97,14 +97,15 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
   std::vector<std::uint8_t> scales(nscales);  // none without block/tile scaling
   const scale_set q = prepare_scales("fake_quant", x, n, cfg, scales.data(), nscales);
   const element_coder ec(cfg);
-  dispatch(cfg, ec, [&](auto ct, auto kt, auto ft) {
+  dispatch(cfg, ec, [&](auto ct, auto pt, auto kt, auto ft) {
     constexpr mode_class C = decltype(ct)::value;
+    constexpr policy P = decltype(pt)::value;
     constexpr value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
     for_each_run<K, F && K == value_kind::pow2>(
         ec, x, n, cfg, q, scales.data(),
         [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) {
-          encode_run<C, K, F, true>(lec, q, x, b, len, sc, si, cfg.index_base,
+          encode_run<C, P, K, F, true>(lec, q, x, b, len, sc, si, cfg.index_base,
                                        [&](std::size_t i, float v) { out[i] = from_f<T>(v); });
         });
   });
@@ -162,8 +163,9 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
   if (v.tensor_scale != nullptr) *v.tensor_scale = q.tensor_scale;
   const detail::element_coder ec(c);
   std::uint8_t* codes = v.codes;
-  detail::dispatch(c, ec, [&](auto ct, auto kt, auto ft) {
+  detail::dispatch(c, ec, [&](auto ct, auto pt, auto kt, auto ft) {
     constexpr detail::mode_class C = decltype(ct)::value;
+    constexpr detail::policy P = decltype(pt)::value;
     constexpr detail::value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
     detail::for_each_run<K, F && K == detail::value_kind::pow2>(
@@ -176,7 +178,7 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
           alignas(64) std::uint32_t buf[piece];
           for (std::size_t p = 0; p < len; p += piece) {
             const std::size_t m = len - p < piece ? len - p : piece;
-            detail::encode_run<C, K, F, false>(lec, q, x, b + p, m, sc, si, c.index_base,
+            detail::encode_run<C, P, K, F, false>(lec, q, x, b + p, m, sc, si, c.index_base,
                                                   [&](std::size_t i, std::uint32_t code) { buf[i - b - p] = code; });
             detail::store_codes(buf, m, b + p, bits, bytes, codes);
           }

@@ -1,7 +1,9 @@
 #pragma once
-// The float fast paths at any (mode, overflow) pair chosen at run time: the
-// tensor loops' route (fast_params built for the pair, the loop compiled for
-// the mode's class), for the tests that compare them with the generic routine.
+// The float fast paths at any (mode, overflow) pair chosen at run time, by the
+// tensor loops' route (fast_params built for the pair; the loop compiled for
+// the mode's class and, for nearest-even, the policy; the other classes read
+// it from fast_params), for the tests that compare them with the generic
+// routine.
 #include <cstdint>
 #include <type_traits>
 
@@ -9,26 +11,37 @@
 
 namespace pqt_test {
 
+/// f(class tag, policy tag) as dispatch (detail/tensor_runs.hpp) picks them.
 template <class F>
-decltype(auto) with_class(pqt::rounding r, F&& f) {
+decltype(auto) with_class(const pqt::detail::fast_params& p, F&& f) {
   using pqt::detail::mode_class;
-  switch (pqt::detail::class_of(r)) {
-    case mode_class::nearest_even: return f(std::integral_constant<mode_class, mode_class::nearest_even>{});
-    case mode_class::stochastic: return f(std::integral_constant<mode_class, mode_class::stochastic>{});
-    default: return f(std::integral_constant<mode_class, mode_class::directed>{});  // (no gaussian fast path)
+  using pqt::detail::policy;
+  using rt = std::integral_constant<policy, policy::run_time>;
+  switch (pqt::detail::class_of(p.mode)) {
+    case mode_class::nearest_even:
+      if (p.saturate_u)
+        return f(std::integral_constant<mode_class, mode_class::nearest_even>{},
+                 std::integral_constant<policy, policy::saturate>{});
+      return f(std::integral_constant<mode_class, mode_class::nearest_even>{},
+               std::integral_constant<policy, policy::nonsaturating>{});
+    case mode_class::stochastic: return f(std::integral_constant<mode_class, mode_class::stochastic>{}, rt{});
+    default: return f(std::integral_constant<mode_class, mode_class::directed>{}, rt{});  // (no gaussian fast path)
   }
 }
 
 /// encode_float_fast under p's own mode and policy.
 inline std::uint32_t fast_code(const pqt::detail::fast_params& p, float x, std::uint32_t r, int k) {
-  return with_class(p.mode, [&](auto c) { return pqt::detail::encode_float_fast<decltype(c)::value>(p, x, r, k); });
+  return with_class(p, [&](auto c, auto o) {
+    return pqt::detail::encode_float_fast<decltype(c)::value, decltype(o)::value>(p, x, r, k);
+  });
 }
 
 /// round_value_fast under p's own mode and policy (Finite: x known finite).
 template <bool Finite = false>
 float fast_value(const pqt::detail::fast_params& p, float x, std::uint32_t r, int k) {
-  return with_class(p.mode,
-                    [&](auto c) { return pqt::detail::round_value_fast<decltype(c)::value, Finite>(p, x, r, k); });
+  return with_class(p, [&](auto c, auto o) {
+    return pqt::detail::round_value_fast<decltype(c)::value, decltype(o)::value, Finite>(p, x, r, k);
+  });
 }
 
 }  // namespace pqt_test

@@ -65,13 +65,14 @@ struct element_coder {
   // element loops have no branch and vectorise. `word` is the element's
   // stochastic word, `index` its absolute index (gaussian draws two words).
   // C is the class of `round` (class_of); the fast path reads the mode within
-  // it and the policy from p, the generic routine from round / over.
-  template <mode_class C, bool Fast>
+  // it from p, and the policy too unless P fixes it; the generic routine reads
+  // round / over.
+  template <mode_class C, policy P, bool Fast>
   PQT_FORCEINLINE std::uint32_t code(float v, std::uint32_t word, std::uint64_t index) const {
     if constexpr (C == mode_class::gaussian)
       return gaussian_round_facts(p.f, v, sigma, random_words2(seed, offset, index), over);
     else if constexpr (Fast)
-      return encode_float_fast<C>(p, v, word, k);
+      return encode_float_fast<C, P>(p, v, word, k);
     else
       return encode_float(p.f, v, round, over, word, k);
   }
@@ -81,12 +82,12 @@ struct element_coder {
   }
   /// decode(code(...)): on the fast path formed on float bits with no code in
   /// between (round_value_fast), which is what fake_quant's loops use.
-  template <mode_class C, bool Fast>
+  template <mode_class C, policy P, bool Fast>
   PQT_FORCEINLINE float value(float v, std::uint32_t word, std::uint64_t index) const {
     if constexpr (Fast && C != mode_class::gaussian)
-      return round_value_fast<C>(p, v, word, k);
+      return round_value_fast<C, P>(p, v, word, k);
     else
-      return decode<Fast>(code<C, Fast>(v, word, index));
+      return decode<Fast>(code<C, P, Fast>(v, word, index));
   }
   template <bool Fast>
   PQT_FORCEINLINE float decode(std::uint32_t code) const {
@@ -227,11 +228,11 @@ scale_set prepare_scales(const char* fn, const T* x, std::size_t n, const quant_
 }
 
 /// How a run's elements become the values rounded, fixed per call so the
-/// element loop is one straight-line body: times the tensor scale (no
-/// scaling: times 1, exact, which saves the loops a kind of their own), times
-/// an MX/tile power of two (scale_pow2; a NaN block scale gives NaN through
-/// it too), or NVFP4's double quotient.
-enum class value_kind { mul, pow2, nvfp4 };
+/// element loop is one straight-line body: as they are (no scaling; a kind of
+/// its own, since times 1 costs this, the fastest loop, about 20 %), times
+/// the tensor scale, times an MX/tile power of two (scale_pow2; a NaN block
+/// scale gives NaN through it too), or NVFP4's double quotient.
+enum class value_kind { plain, mul, pow2, nvfp4 };
 
 template <value_kind K>
 using kind_tag = std::integral_constant<value_kind, K>;
@@ -245,7 +246,8 @@ void dispatch_kind(const quant_config& c, const element_coder& ec, F&& f) {
     if (ec.fast) f(kt, std::true_type{});
     else f(kt, std::false_type{});
   };
-  if (c.scale == scaling::none || c.scale == scaling::tensor) with_fast(kind_tag<value_kind::mul>{});
+  if (c.scale == scaling::none) with_fast(kind_tag<value_kind::plain>{});
+  else if (c.scale == scaling::tensor) with_fast(kind_tag<value_kind::mul>{});
   else if (c.scale == scaling::block && c.block_kind == block_scale::nvfp4)
     f(kind_tag<value_kind::nvfp4>{}, std::false_type{});
   else with_fast(kind_tag<value_kind::pow2>{});
@@ -253,32 +255,40 @@ void dispatch_kind(const quant_config& c, const element_coder& ec, F&& f) {
 
 template <mode_class C>
 using class_tag = std::integral_constant<mode_class, C>;
+template <policy P>
+using policy_tag = std::integral_constant<policy, P>;
 
-/// Calls f(class tag, kind tag, fast tag) (std::integral_constant tags) for
-/// c's mode and scaling and whether ec takes the fast paths, so each element
-/// loop is compiled for one case while the format, the mode within its class
-/// and the overflow policy stay run-time values: four classes on the fast
-/// paths (nearest_even, directed, stochastic, gaussian; NVFP4 nearest-even
-/// only), three on the generic routine (formats off the fast path, NVFP4's
-/// other modes), which reads the mode at run time: directed for every
-/// deterministic mode, stochastic, gaussian.
+/// Calls f(class tag, policy tag, kind tag, fast tag) (std::integral_constant
+/// tags) for c's mode and scaling and whether ec takes the fast paths, so
+/// each element loop is compiled for one case while the format, the mode
+/// within its class and (but for nearest-even) the overflow policy stay
+/// run-time values. The fast paths: nearest-even once per policy, directed,
+/// stochastic, gaussian (NVFP4: nearest-even only); the generic routine
+/// (formats off the fast path, NVFP4's other modes), which reads the mode at
+/// run time: directed for every deterministic mode, stochastic, gaussian.
 template <class F>
 void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
   const mode_class mc = class_of(c.round);
+  using rt = policy_tag<policy::run_time>;
+  auto nearest_even = [&](auto kt) {
+    using ne = class_tag<mode_class::nearest_even>;
+    if (c.over == overflow::saturate) return f(ne{}, policy_tag<policy::saturate>{}, kt, std::true_type{});
+    f(ne{}, policy_tag<policy::nonsaturating>{}, kt, std::true_type{});
+  };
   dispatch_kind(c, ec, [&](auto kt, auto ft) {
     // NVFP4 with nearest-even (its forward recipe) has a fast path too.
     if constexpr (decltype(kt)::value == value_kind::nvfp4) {
-      if (ec.fast && mc == mode_class::nearest_even) return f(class_tag<mode_class::nearest_even>{}, kt, std::true_type{});
+      if (ec.fast && mc == mode_class::nearest_even) return nearest_even(kt);
     }
     switch (mc) {
-      case mode_class::stochastic: return f(class_tag<mode_class::stochastic>{}, kt, ft);
-      case mode_class::gaussian: return f(class_tag<mode_class::gaussian>{}, kt, ft);
+      case mode_class::stochastic: return f(class_tag<mode_class::stochastic>{}, rt{}, kt, ft);
+      case mode_class::gaussian: return f(class_tag<mode_class::gaussian>{}, rt{}, kt, ft);
       case mode_class::nearest_even:
-        if constexpr (decltype(ft)::value) return f(class_tag<mode_class::nearest_even>{}, kt, ft);
+        if constexpr (decltype(ft)::value) return nearest_even(kt);
         break;
       case mode_class::directed: break;
     }
-    f(class_tag<mode_class::directed>{}, kt, ft);
+    f(class_tag<mode_class::directed>{}, rt{}, kt, ft);
   });
 }
 
@@ -315,9 +325,9 @@ PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t 
   // A local copy: the output stores cannot alias it, so its fields stay in
   // registers across the chunk.
   const element_coder ec = ec_in;
-  if constexpr (K == value_kind::mul) {  // (no scaling: q.tensor_scale is 1)
+  if constexpr (K == value_kind::plain || K == value_kind::mul) {
     (void)x, (void)n, (void)fill;
-    fn(ec, lo, hi - lo, tensor_run(q.tensor_scale), std::size_t{0});
+    fn(ec, lo, hi - lo, K == value_kind::mul ? tensor_run(q.tensor_scale) : run_scale{}, std::size_t{0});
   } else {
     const int emax = c.format.facts().emax();
     const float max_f = c.format.max();
@@ -387,7 +397,7 @@ void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quan
 /// the value rounded and a code back into a value. The result is the code,
 /// or with Values (fake_quant) the element's final value (the code's value
 /// times the run's scale) as float.
-template <mode_class C, value_kind K, bool Fast, bool Values, class T, class Len, class Sink>
+template <mode_class C, policy P, value_kind K, bool Fast, bool Values, class T, class Len, class Sink>
 PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, const T* x, std::size_t b, Len len,
                                 run_scale sc, std::size_t si, std::uint64_t index_base, Sink&& sink) {
   if constexpr (K == value_kind::nvfp4 && Fast) {
@@ -402,7 +412,7 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
     round_run<C>(
         ec, [&](std::size_t i) { return round_to_odd_float(nvfp4_scaled(to_f(x[i]), d)); },
         [&](const element_coder& k, float v, std::uint32_t, std::uint64_t) {
-          const std::uint32_t code = encode_float_fast<C>(k.p, v, 0u, 32);
+          const std::uint32_t code = encode_float_fast<C, P>(k.p, v, 0u, 32);
           if constexpr (Values)
             return static_cast<float>(widen(decode_fast(k.p, code)) * d);
           else
@@ -435,23 +445,27 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
         round_run<C>(
             ec, [&](std::size_t i) { return to_f(x[i]); },
             [&](const element_coder&, float v, std::uint32_t w, std::uint64_t) {
-              return round_value_fast<C, true>(g, v, w, k);
+              return round_value_fast<C, P, true>(g, v, w, k);
             },
             b, len, index_base, sink);
         return;
       }
     }
     auto value = [&](std::size_t i) {
-      if constexpr (K == value_kind::mul)
+      if constexpr (K == value_kind::plain)
+        return to_f(x[i]);
+      else if constexpr (K == value_kind::mul)
         return to_f(x[i]) * sc.mul;
       else
         return scale_pow2(to_f(x[i]), sc.mul);
     };
     auto round = [&](const element_coder& k, float v, std::uint32_t w, std::uint64_t idx) {
       if constexpr (!Values)
-        return k.template code<C, Fast>(v, w, idx);
+        return k.template code<C, P, Fast>(v, w, idx);
+      else if constexpr (K == value_kind::plain)
+        return k.template value<C, P, Fast>(v, w, idx);
       else
-        return unscaled_value(k.template value<C, Fast>(v, w, idx), sc);
+        return unscaled_value(k.template value<C, P, Fast>(v, w, idx), sc);
     };
     round_run<C>(ec, value, round, b, len, index_base, sink);
   }
