@@ -104,9 +104,9 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
     constexpr bool F = decltype(ft)::value;
     for_each_run<K, F && K == value_kind::pow2>(
         ec, x, n, cfg, q, scales.data(),
-        [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) {
+        [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) PQT_INLINE_LAMBDA {
           encode_run<C, P, K, F, true>(lec, q, x, b, len, sc, si, cfg.index_base,
-                                       [&](std::size_t i, float v) { out[i] = from_f<T>(v); });
+                                       [&](std::size_t i, float v) PQT_INLINE_LAMBDA { out[i] = from_f<T>(v); });
         });
   });
 }
@@ -170,7 +170,7 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
     constexpr bool F = decltype(ft)::value;
     detail::for_each_run<K, F && K == detail::value_kind::pow2>(
         ec, x, n, c, q, v.scales,
-        [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc, std::size_t si) {
+        [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc, std::size_t si) PQT_INLINE_LAMBDA {
           // Codes of up to 1024 elements into a local buffer (the element loop
           // vectorises), then stored or packed in one pass.
           if constexpr (K == detail::value_kind::nvfp4 && C == detail::mode_class::gaussian) return;  // check_config rejects it
@@ -179,7 +179,7 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
           for (std::size_t p = 0; p < len; p += piece) {
             const std::size_t m = len - p < piece ? len - p : piece;
             detail::encode_run<C, P, K, F, false>(lec, q, x, b + p, m, sc, si, c.index_base,
-                                                  [&](std::size_t i, std::uint32_t code) { buf[i - b - p] = code; });
+                                                  [&](std::size_t i, std::uint32_t code) PQT_INLINE_LAMBDA { buf[i - b - p] = code; });
             detail::store_codes(buf, m, b + p, bits, bytes, codes);
           }
         });
@@ -222,7 +222,7 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
         for (std::uint32_t c = 0; c < (1u << bits); ++c) table[c] = ec.decode<F>(c);
         detail::for_each_run<K>(ec, static_cast<const float*>(nullptr), n, cfg, q, nullptr,
                                 [&](const detail::element_coder&, std::size_t b, auto len, detail::run_scale sc,
-                                    std::size_t) {
+                                    std::size_t) PQT_INLINE_LAMBDA {
                                   if (bits == 4) {  // two per byte, the first in the low nibble (pack.hpp)
                                     for (std::size_t i = b; i < b + len; ++i)
                                       out[i] = detail::from_f<T>(
@@ -241,7 +241,7 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
     }
     detail::for_each_run<K>(ec, static_cast<const float*>(nullptr), n, cfg, q, nullptr,
                             [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc,
-                                std::size_t si) {
+                                std::size_t si) PQT_INLINE_LAMBDA {
                               for (std::size_t i = b; i < b + len; ++i) {
                                 std::uint32_t code = 0;
                                 if (bits == 4 || bits == 6) {

@@ -292,26 +292,6 @@ void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
   });
 }
 
-// flatten: inline every call below a chunk (runs, element loops, lambdas)
-// whatever the inliner's budget in the including file, so the element loops
-// vectorise and a 16- or 32-element run costs no call. Left out under
-// AddressSanitizer (and with PQT_NO_FLATTEN): the flattened chunks are huge
-// functions whose instrumentation takes the compiler minutes per call site,
-// in a build that is not about speed (the results are the same bits).
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) && !defined(PQT_NO_FLATTEN)
-#define PQT_NO_FLATTEN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(PQT_NO_FLATTEN)
-#define PQT_NO_FLATTEN 1
-#endif
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__) && !defined(PQT_NO_FLATTEN)
-#define PQT_FLATTEN __attribute__((flatten))
-#else
-#define PQT_FLATTEN
-#endif
-
 /// The runs of one chunk [lo, hi) — elements (no or tensor scaling), blocks,
 /// or rows of one band of tiles — each handed to fn(coder, begin, len,
 /// run_scale, scale_index); len is a std::size_t, or std::integral_constant
@@ -320,7 +300,7 @@ void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
 /// elements are rounded, while they are in cache (x is read from memory
 /// once); without (dequantize) the scales are read from q.
 template <value_kind K, bool Fixed32, class T, class Fn>
-PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t n, const quant_config& c,
+void chunk_runs(const element_coder& ec_in, const T* x, std::size_t n, const quant_config& c,
                             const scale_set& q, std::uint8_t* fill, std::size_t lo, std::size_t hi, Fn& fn) {
   // A local copy: the output stores cannot alias it, so its fields stay in
   // registers across the chunk.
@@ -331,17 +311,17 @@ PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t 
   } else {
     const int emax = c.format.facts().emax();
     const float max_f = c.format.max();
-    auto scale_of = [&](std::uint32_t amax_bits) -> std::uint8_t {
+    auto scale_of = [&](std::uint32_t amax_bits) PQT_INLINE_LAMBDA -> std::uint8_t {
       if constexpr (K == value_kind::nvfp4)
         return nvfp4_block_scale(amax_from_bits(amax_bits), q.tensor_scale);
       else
         return mx_scale(emax, max_f, bit_cast<float>(amax_bits), c.e8m0_rule);
     };
     if (c.scale == scaling::block) {
-      auto blocks = [&](auto bs) {  // bs: the block size, std::size_t or a constant
+      auto blocks = [&](auto bs) PQT_INLINE_LAMBDA {  // bs: the block size, std::size_t or a constant
         for (std::size_t b = lo; b < hi; ++b) {
           const std::size_t begin = b * bs;
-          auto run = [&](auto len) {
+          auto run = [&](auto len) PQT_INLINE_LAMBDA {
             if (fill != nullptr) fill[b] = scale_of(max_abs_bits(x + begin, len));
             fn(ec, begin, len, K == value_kind::nvfp4 ? run_scale{} : e8m0_run(q.scales[b]), b);
           };
@@ -410,8 +390,8 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
     const std::uint8_t block = q.scales[si];
     const double d = nvfp4_divisor(block, q.tensor_scale);
     round_run<C>(
-        ec, [&](std::size_t i) { return round_to_odd_float(nvfp4_scaled(to_f(x[i]), d)); },
-        [&](const element_coder& k, float v, std::uint32_t, std::uint64_t) {
+        ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return round_to_odd_float(nvfp4_scaled(to_f(x[i]), d)); },
+        [&](const element_coder& k, float v, std::uint32_t, std::uint64_t) PQT_INLINE_LAMBDA {
           const std::uint32_t code = encode_float_fast<C, P>(k.p, v, 0u, 32);
           if constexpr (Values)
             return static_cast<float>(widen(decode_fast(k.p, code)) * d);
@@ -426,9 +406,9 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
       const std::uint8_t block = q.scales[si];
       const double d = nvfp4_divisor(block, q.tensor_scale);
       round_run<C>(
-          ec, [&](std::size_t i) { return nvfp4_scaled(to_f(x[i]), d); },
-          [](const element_coder& k, double v, std::uint32_t w, std::uint64_t) { return k.code(v, w); }, b, len,
-          index_base, [&](std::size_t i, std::uint32_t code) {
+          ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return nvfp4_scaled(to_f(x[i]), d); },
+          [](const element_coder& k, double v, std::uint32_t w, std::uint64_t) PQT_INLINE_LAMBDA { return k.code(v, w); }, b, len,
+          index_base, [&](std::size_t i, std::uint32_t code) PQT_INLINE_LAMBDA {
             if constexpr (Values)
               sink(i, nvfp4_decode_element(static_cast<std::uint8_t>(code), block, q.tensor_scale));
             else
@@ -443,15 +423,15 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
         const fast_params g = scaled_fast_params<C>(ec.p, sc.exp);
         const int k = ec.k;
         round_run<C>(
-            ec, [&](std::size_t i) { return to_f(x[i]); },
-            [&](const element_coder&, float v, std::uint32_t w, std::uint64_t) {
+            ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return to_f(x[i]); },
+            [&](const element_coder&, float v, std::uint32_t w, std::uint64_t) PQT_INLINE_LAMBDA {
               return round_value_fast<C, P, true>(g, v, w, k);
             },
             b, len, index_base, sink);
         return;
       }
     }
-    auto value = [&](std::size_t i) {
+    auto value = [&](std::size_t i) PQT_INLINE_LAMBDA {
       if constexpr (K == value_kind::plain)
         return to_f(x[i]);
       else if constexpr (K == value_kind::mul)
@@ -459,7 +439,7 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
       else
         return scale_pow2(to_f(x[i]), sc.mul);
     };
-    auto round = [&](const element_coder& k, float v, std::uint32_t w, std::uint64_t idx) {
+    auto round = [&](const element_coder& k, float v, std::uint32_t w, std::uint64_t idx) PQT_INLINE_LAMBDA {
       if constexpr (!Values)
         return k.template code<C, P, Fast>(v, w, idx);
       else if constexpr (K == value_kind::plain)
