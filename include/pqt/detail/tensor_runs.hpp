@@ -300,7 +300,7 @@ void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
 /// elements are rounded, while they are in cache (x is read from memory
 /// once); without (dequantize) the scales are read from q.
 template <value_kind K, bool Fixed32, class T, class Fn>
-void chunk_runs(const element_coder& ec_in, const T* x, std::size_t n, const quant_config& c,
+PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t n, const quant_config& c,
                             const scale_set& q, std::uint8_t* fill, std::size_t lo, std::size_t hi, Fn& fn) {
   // A local copy: the output stores cannot alias it, so its fields stay in
   // registers across the chunk.
