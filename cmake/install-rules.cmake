@@ -1,4 +1,6 @@
-# Install rules and package config for the header-only pqt::pqt target.
+# Install rules and package config for the header-only pqt::pqt target and
+# the sources of the compiled mode, pqt::tensor (built in the consumer's
+# project when something links it: see pqtConfig.cmake.in).
 include(CMakePackageConfigHelpers)
 
 # A header-only package is the same on every architecture, so its config goes
@@ -13,7 +15,17 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/"
 
 install(TARGETS pqt EXPORT pqtTargets)
 
-# ARCH_INDEPENDENT: a 32-bit consumer may use a package configured on 64-bit.
+# pqt::tensor's sources, next to the config that defines the target; the build
+# tree gets copies at the same place relative to its config.
+foreach(_src IN LISTS PQT_TENSOR_SOURCES)
+  install(FILES "${PROJECT_SOURCE_DIR}/src/${_src}"
+          DESTINATION "${pqt_INSTALL_CMAKEDIR}/tensor-src"
+          COMPONENT pqt_Development)
+  configure_file("${PROJECT_SOURCE_DIR}/src/${_src}" "${PROJECT_BINARY_DIR}/tensor-src/${_src}" COPYONLY)
+endforeach()
+
+# ARCH_INDEPENDENT: a 32-bit consumer may use a package configured on 64-bit
+# (nothing compiled is installed: pqt::tensor is built by the consumer).
 write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/pqtConfigVersion.cmake"
   COMPATIBILITY SameMajorVersion

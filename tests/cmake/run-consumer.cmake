@@ -1,8 +1,10 @@
 # cmake -DMODE=<find_package|find_package_build_tree|subdirectory|fetchcontent>
 #       -DPQT_SOURCE_DIR=... -DCONSUMER_DIR=... -DWORK_DIR=... -DGENERATOR=...
-#       -DCXX_COMPILER=... -DCTEST_COMMAND=... -DCONFIG=... -DEXPECTED_VERSION=... -P run-consumer.cmake
+#       -DCXX_COMPILER=... -DCTEST_COMMAND=... -DCONFIG=... -DEXPECTED_VERSION=... [-DTENSOR=ON]
+#       -P run-consumer.cmake
 #
-# Builds tests/cmake/consumer against pqt in the given mode, then runs it.
+# Builds tests/cmake/consumer against pqt in the given mode, then runs it;
+# TENSOR=ON also builds and runs its pqt::tensor program.
 # Everything happens under WORK_DIR; nothing touches the network.
 cmake_minimum_required(VERSION 3.25)
 
@@ -32,6 +34,9 @@ endfunction()
 # find_package_build_tree is find_package with a different pqt_DIR.
 string(REGEX REPLACE "_build_tree$" "" consume_mode "${MODE}")
 set(consumer_args "-DPQT_CONSUME_MODE=${consume_mode}" "-DPQT_EXPECTED_VERSION=${EXPECTED_VERSION}")
+if(TENSOR)
+  list(APPEND consumer_args -DPQT_CONSUMER_TENSOR=ON)
+endif()
 
 if(MODE MATCHES "^find_package")
   # A standalone pqt build with nothing but the library, as a packager would do it.
