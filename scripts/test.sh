@@ -2,8 +2,8 @@
 # The whole test suite, as CI runs it (.ci/run), each stage timed:
 #  1. system packages (install-deps.sh); the Python test venv (torch and its
 #     CUDA libraries: GBs) installs in the background meanwhile;
-#  2. preset `ci`: gcc -O2 with asserts, CUDA compiled where nvcc is (sm_90
-#     only: a compile check, there is no GPU here); every label;
+#  2. preset `ci`: gcc -O2 with asserts, CUDA compiled where nvcc is (to
+#     compute_90 PTX: a compile check, there is no GPU here); every label;
 #  3. preset `sanitize`: clang with ASan+UBSan (-O1, no recovery); every test
 #     but the exhaustive sweep, the CMake packaging ones and the precision-
 #     sweep demo (label demo: 3.5 minutes under ASan); then the

@@ -82,7 +82,7 @@ void fast_codes_modes(const pqt::format_desc& d, overflow o, const std::vector<f
 
 TEST_CASE("encode_float_fast == format_desc::encode and decode_fast == decode: every fast-path format of the matrix") {
   counts n, dec;
-  for (const auto& m : pqt_test::format_matrix()) {
+  for (const auto& m : pqt_test::checked_matrix()) {  // support/matrix.hpp: a quarter under ASan
     if (!pqt::detail::fast_path_applies(m.desc.facts())) continue;
     const std::vector<float> in = inputs_for(m.desc, 11);
     fast_codes_modes(m.desc, overflow::saturate, in, n);
@@ -98,10 +98,10 @@ TEST_CASE("encode_float_fast == format_desc::encode and decode_fast == decode: e
     ++n.formats;
   }
   MESSAGE(n.formats << " formats, " << n.checks << " encodes, " << dec.checks << " decodes");
-  CHECK(n.formats > 300);
-  CHECK(n.checks > 10000000);
+  CHECK(n.formats > 300 / pqt_test::matrix_stride);
+  CHECK(n.checks > 10000000 / pqt_test::matrix_stride);
   CHECK(n.mismatches == 0);
-  CHECK(dec.checks > 100000);
+  CHECK(dec.checks > 100000 / pqt_test::matrix_stride);
   CHECK(dec.mismatches == 0);
 }
 
