@@ -72,10 +72,7 @@ void fast_codes(const pqt::format_desc& d, rounding m, overflow o, const std::ve
 }
 
 void fast_codes_modes(const pqt::format_desc& d, overflow o, const std::vector<float>& in, counts& n) {
-  for (rounding m : {rounding::nearest_even, rounding::nearest_away, rounding::toward_zero, rounding::upward,
-                     rounding::downward, rounding::odd})
-    fast_codes(d, m, o, in, 32, n);
-  for (int k : {1, 3, 8, 23, 32}) fast_codes(d, rounding::stochastic, o, in, k, n);
+  pqt_test::for_each_fast_mode([&](rounding m, int k) { fast_codes(d, m, o, in, k, n); });
 }
 
 }  // namespace

@@ -45,10 +45,7 @@ void compare(const pqt::format_desc& d, rounding m, overflow o, const std::vecto
 }
 
 void compare_modes(const pqt::format_desc& d, overflow o, const std::vector<float>& in, counts& n) {
-  for (rounding m : {rounding::nearest_even, rounding::nearest_away, rounding::toward_zero, rounding::upward,
-                     rounding::downward, rounding::odd})
-    compare(d, m, o, in, 32, n);
-  for (int k : {1, 3, 8, 23, 32}) compare(d, rounding::stochastic, o, in, k, n);
+  pqt_test::for_each_fast_mode([&](rounding m, int k) { compare(d, m, o, in, k, n); });
 }
 
 }  // namespace

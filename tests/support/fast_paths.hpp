@@ -44,4 +44,15 @@ float fast_value(const pqt::detail::fast_params& p, float x, std::uint32_t r, in
   });
 }
 
+/// f(mode, K) for each mode the fast paths take: the six deterministic modes
+/// (K = 32, unused), then stochastic at K = 1, 3, 8, 23 and 32.
+template <class F>
+void for_each_fast_mode(F&& f) {
+  using pqt::rounding;
+  for (rounding m : {rounding::nearest_even, rounding::nearest_away, rounding::toward_zero, rounding::upward,
+                     rounding::downward, rounding::odd})
+    f(m, 32);
+  for (int k : {1, 3, 8, 23, 32}) f(rounding::stochastic, k);
+}
+
 }  // namespace pqt_test

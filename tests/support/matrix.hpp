@@ -10,6 +10,7 @@
 #include <pqt/runtime.hpp>
 
 #include "../reference/slow_reference.hpp"
+#include "sanitizer.hpp"
 
 namespace pqt_test {
 
@@ -48,20 +49,11 @@ inline std::vector<matrix_entry> format_matrix(std::vector<std::string>* invalid
   return v;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PQT_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PQT_TEST_ASAN 1
-#endif
-#endif
-
 /// The tests that compare every format of the matrix with a reference, value
-/// by value, visit every matrix_stride-th format under AddressSanitizer (the
-/// `sanitize` preset): the sanitizers look for memory errors and undefined
-/// behaviour, which the same code paths show on a quarter of the formats (every
-/// encoding, E and M among them), and the `ci` preset runs the whole matrix.
-/// Those tests took 4 of the ASan job's 6 minutes of test time.
+/// by value, visit every matrix_stride-th format under AddressSanitizer
+/// (support/sanitizer.hpp): a quarter of the formats, every encoding, E and M
+/// among them; the `ci` preset runs the whole matrix. On the whole matrix
+/// those tests took about half of the ASan suite's time.
 #if defined(PQT_TEST_ASAN)
 inline constexpr std::size_t matrix_stride = 4;
 #else
