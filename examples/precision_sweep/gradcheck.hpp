@@ -162,10 +162,11 @@ inline bool run_gradcheck() {
     ok &= mismatches == 0;
   }
 
-  // 5. Sharpness: CE(z + δ) grows with δ_i (i != y) and falls with δ_y, so
-  //    its maximum over the box is the corner δ_i = +b_i, δ_y = -b_y; the
-  //    projected ascent must reach it.
-  double worst_sharp = 0;
+  // 5. Sharpness: CE(c + δ) grows with δ_i (i != y) and falls with δ_y, so
+  //    its maximum over the box is the corner δ_i = +b_i, δ_y = -b_y (b_i =
+  //    ε(|c_i| + 1), c the centred logits); the projected ascent must reach
+  //    it, and a common offset of the logits must not change the result.
+  double worst_sharp = 0, worst_offset = 0;
   const sharpness_config sc;
   for (int t = 0; t < 20; ++t) {
     const int V = 5 + t;
@@ -175,15 +176,27 @@ inline bool run_gradcheck() {
       z[j] = 3.0 * pqt::gaussian_noise(w.a, w.b);
     }
     const int y = t % V;
-    for (int j = 0; j < V; ++j) zc[j] = z[j] + (j == y ? -1 : 1) * sc.eps * (std::fabs(z[j]) + 1);
+    double mean = 0;
+    for (int j = 0; j < V; ++j) mean += z[j] / V;
+    for (int j = 0; j < V; ++j) zc[j] = z[j] + (j == y ? -1 : 1) * sc.eps * (std::fabs(z[j] - mean) + 1);
     const double ce0 = cross_entropy(z.data(), V, y);
     const double closed = 100 * (cross_entropy(zc.data(), V, y) - ce0) / (1 + ce0);
-    worst_sharp = std::max(worst_sharp, std::fabs(last_token_sharpness(z.data(), V, y, sc) - closed));
+    const double s0 = last_token_sharpness(z.data(), V, y, sc);
+    worst_sharp = std::max(worst_sharp, std::fabs(s0 - closed));
+    for (const double offset : {5.0, 20.0, 50.0, -300.0}) {
+      std::vector<double> zo(z);
+      for (double& v : zo) v += offset;
+      worst_offset = std::max(worst_offset, std::fabs(last_token_sharpness(zo.data(), V, y, sc) - s0));
+    }
   }
   const bool sharp_ok = worst_sharp < 1e-9;
   std::printf("gradcheck: sharpness ascent reaches the closed-form corner: max difference %.2e  %s\n", worst_sharp,
               sharp_ok ? "ok" : "FAIL");
   ok &= sharp_ok;
+  const bool offset_ok = worst_offset < 1e-9;
+  std::printf("gradcheck: sharpness unchanged by a common logit offset (+5, +20, +50, -300): max difference %.2e  %s\n",
+              worst_offset, offset_ok ? "ok" : "FAIL");
+  ok &= offset_ok;
   return ok;
 }
 
