@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include <pqt/cuda/kernel_bodies.hpp>
+#include <pqt/cuda/host_executor.hpp>
 
 #include "cuda/tensor_cases.hpp"
 

@@ -73,7 +73,7 @@
 // Unrolls a loop over a kernel unit's elements in device code only (keyed on
 // __CUDA_ARCH__: nvcc's host pass hands pragmas to the host compiler, where
 // "unroll" is unknown). On the host the kernel bodies run only in tests
-// (cuda/kernel_bodies.hpp's host_executor), where unrolling the up to 16
+// (cuda/host_executor.hpp), where unrolling the up to 16
 // copies of the generic encoder cost 66 of test_cuda_bodies' 88 s of g++ -O2
 // compile time; the host tensor loops (detail/tensor_runs.hpp) do not use it.
 #if defined(__CUDA_ARCH__)
