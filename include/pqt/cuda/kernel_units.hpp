@@ -125,23 +125,20 @@ struct elem_traits<float> {
   PQT_HD PQT_FORCEINLINE static float widen(float x) { return x; }
   PQT_HD PQT_FORCEINLINE static float narrow(float y) { return y; }
 };
-template <>
-struct elem_traits<bf16> {
+/// bf16 and fp16 (format F) carried as their 16-bit codes.
+template <class F>
+struct code16_traits {
   using storage = std::uint16_t;
-  PQT_HD PQT_FORCEINLINE static float widen(std::uint16_t b) { return decode<fmt::bf16>(b); }
+  PQT_HD PQT_FORCEINLINE static float widen(std::uint16_t b) { return decode<F>(b); }
   /// One nearest-even rounding, as the host API narrows (bf16(float)).
   PQT_HD PQT_FORCEINLINE static std::uint16_t narrow(float y) {
-    return encode<fmt::bf16, rounding::nearest_even, overflow::nonsaturating>(y);
+    return encode<F, rounding::nearest_even, overflow::nonsaturating>(y);
   }
 };
 template <>
-struct elem_traits<fp16> {
-  using storage = std::uint16_t;
-  PQT_HD PQT_FORCEINLINE static float widen(std::uint16_t b) { return decode<fmt::fp16>(b); }
-  PQT_HD PQT_FORCEINLINE static std::uint16_t narrow(float y) {
-    return encode<fmt::fp16, rounding::nearest_even, overflow::nonsaturating>(y);
-  }
-};
+struct elem_traits<bf16> : code16_traits<fmt::bf16> {};
+template <>
+struct elem_traits<fp16> : code16_traits<fmt::fp16> {};
 
 /// GaussWS carriers: float, or bf16 as its code.
 template <class Carrier>
