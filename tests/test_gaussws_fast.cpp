@@ -86,11 +86,8 @@ TEST_CASE("gaussws fast path == exact route at every rounding boundary") {
   const int rel[] = {-60, -40, -25, -24, -23, -17, -16, -15, -9, -8, -7, -2, 0, 1, 3};
   const int ends[] = {-149, -148, -126, -125, -124, -123, 100, 124, 125, 126};
   long long checks = 0, bad = 0;
-#if defined(PQT_TEST_ASAN)
-  const std::uint32_t hi_step = 4;  // every 4th high half under ASan (support/sanitizer.hpp)
-#else
-  const std::uint32_t hi_step = 1;
-#endif
+  // Every 4th high half under ASan (support/sanitizer.hpp).
+  const auto hi_step = static_cast<std::uint32_t>(pqt_test::sample_stride);
   for (const noise_kind k : {noise_kind::r, noise_kind::uniform}) {
     for (std::uint32_t hi = 0; hi < 0x10000u; hi += hi_step) {
       if ((hi & 0x7F80u) == 0x7F80u) continue;  // Inf/NaN: the route with no noise, not this path

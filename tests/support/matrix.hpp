@@ -50,15 +50,11 @@ inline std::vector<matrix_entry> format_matrix(std::vector<std::string>* invalid
 }
 
 /// The tests that compare every format of the matrix with a reference, value
-/// by value, visit every matrix_stride-th format under AddressSanitizer
-/// (support/sanitizer.hpp): a quarter of the formats, every encoding, E and M
-/// among them; the `ci` preset runs the whole matrix. On the whole matrix
-/// those tests took about half of the ASan suite's time.
-#if defined(PQT_TEST_ASAN)
-inline constexpr std::size_t matrix_stride = 4;
-#else
-inline constexpr std::size_t matrix_stride = 1;
-#endif
+/// by value, visit every matrix_stride-th format: a quarter of the formats
+/// under AddressSanitizer (support/sanitizer.hpp; every encoding, E and M
+/// among them), the whole matrix otherwise. On the whole matrix those tests
+/// took about half of the ASan suite's time.
+inline constexpr std::size_t matrix_stride = sample_stride;
 
 /// format_matrix(), every matrix_stride-th entry.
 inline std::vector<matrix_entry> checked_matrix() {

@@ -5,6 +5,8 @@
 // sample, and the `ci` preset runs the whole sweep.
 #pragma once
 
+#include <cstddef>
+
 #if defined(__SANITIZE_ADDRESS__)
 #define PQT_TEST_ASAN 1
 #elif defined(__has_feature)
@@ -12,3 +14,15 @@
 #define PQT_TEST_ASAN 1
 #endif
 #endif
+
+namespace pqt_test {
+
+/// Such a sweep visits every sample_stride-th point of its space: 4 under
+/// AddressSanitizer, 1 (everything) otherwise.
+#if defined(PQT_TEST_ASAN)
+inline constexpr std::size_t sample_stride = 4;
+#else
+inline constexpr std::size_t sample_stride = 1;
+#endif
+
+}  // namespace pqt_test
