@@ -573,3 +573,81 @@ TEST_CASE("bf16 and fp16 arrays, and bad input is an error") {
   pqt::fake_quant(x.data(), z.data(), 10, f32);
   for (std::size_t i = 0; i < 10; ++i) CHECK(same(z[i], x[i]));
 }
+
+namespace {
+
+/// bf16/fp16 arrays run piece by piece through the float loops
+/// (detail/tensor_pieces.hpp): the float loop's bits on the widened values,
+/// rounded once into T, whatever the pieces' boundaries.
+template <class T>
+void check_pieces_like_float(const quant_config& c, std::size_t n) {
+  const auto src = make_input(n, 17, 3.0f);
+  std::vector<T> x(n), y(n);
+  std::vector<float> xf(n), yf(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = T(src[i]);
+    xf[i] = static_cast<float>(x[i]);
+  }
+  pqt::fake_quant(x.data(), y.data(), n, c);
+  pqt::fake_quant(xf.data(), yf.data(), n, c);
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) bad += !same(static_cast<float>(y[i]), static_cast<float>(T(yf[i])));
+  CHECK(bad == 0);
+  pqt::quantized q, qf;
+  pqt::quantize(x.data(), n, c, q);
+  pqt::quantize(xf.data(), n, c, qf);
+  CHECK(q.codes == qf.codes);
+  CHECK(q.scales == qf.scales);
+  CHECK(same(q.tensor_scale, qf.tensor_scale));
+}
+
+}  // namespace
+
+TEST_CASE("bf16 and fp16 arrays over many pieces: the float loops' bits, every scaling, packed codes, threads") {
+  const pqt::format_desc e2m1 = pqt::format_desc::parse("e2m1"), e2m3 = pqt::format_desc::parse("e2m3");
+  std::vector<quant_config> cs;
+  quant_config c;  // no scaling: four modes, packed and byte codes
+  c.index_base = 12345;
+  c.seed = 9;
+  for (auto [f, r] : {std::pair{e2m1, rounding::stochastic}, std::pair{e2m3, rounding::gaussian},
+                      std::pair{pqt::format_desc::parse("e5m2"), rounding::toward_zero},
+                      std::pair{pqt::format_desc::parse("e4m3"), rounding::nearest_even}}) {
+    c.format = f;
+    c.round = r;
+    cs.push_back(c);
+  }
+  c = quant_config::per_tensor(pqt::format_desc::parse("e4m3"));  // the whole tensor's amax, not a piece's
+  c.round = rounding::stochastic;
+  cs.push_back(c);
+  for (std::size_t bs : {32, 7, 20000}) {  // blocks whose packed codes do not start on a byte; a block over a piece
+    for (auto f : {e2m1, e2m3}) {
+      c = quant_config::mx(f);
+      c.block_size = bs;
+      c.round = bs == 7 ? rounding::stochastic : rounding::nearest_even;
+      cs.push_back(c);
+    }
+  }
+  for (auto r : {rounding::nearest_even, rounding::stochastic}) {  // NVFP4: the whole tensor's s_t
+    c = quant_config::nvfp4();
+    c.round = r;
+    cs.push_back(c);
+  }
+  c = quant_config::mxfp4();  // tiles: bands of 16 rows of 239 columns
+  c.scale = scaling::tile;
+  c.rows = 300;
+  c.cols = 239;
+  c.tile_cols = 32;
+  cs.push_back(c);
+  std::size_t runs = 0;
+  for (quant_config k : cs) {
+    for (int threads : {1, 2}) {
+      k.threads = threads;
+      k.index_base += 12345;
+      const std::size_t n = k.scale == scaling::tile ? k.rows * k.cols : 70001;
+      check_pieces_like_float<pqt::bf16>(k, n);
+      check_pieces_like_float<pqt::fp16>(k, n);
+      ++runs;
+    }
+  }
+  CHECK(runs == 2 * cs.size());
+}

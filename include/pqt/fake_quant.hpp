@@ -28,6 +28,7 @@
 #include "convert.hpp"
 #include "detail/bits.hpp"
 #include "detail/tensor_ops.hpp"
+#include "detail/tensor_pieces.hpp"
 #include "detail/tensor_runs.hpp"
 #include "format.hpp"
 #include "minifloat.hpp"
@@ -89,13 +90,10 @@ void check_arrays(const char* fn, const T* x, const T* out, std::size_t n) {
     tensor_fail(fn, "x and out overlap partly (out may be x itself, or apart from it)");
 }
 
-template <class T>
-void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg) {
-  const std::size_t nscales = check_config("fake_quant", n, cfg);
-  if (n == 0) return;
-  check_arrays("fake_quant", x, out, n);
-  std::vector<std::uint8_t> scales(nscales);  // none without block/tile scaling
-  const scale_set q = prepare_scales("fake_quant", x, n, cfg, scales.data(), nscales);
+/// fake_quant's loops over float: out = x rounded under cfg with the scales
+/// q (prepare_scales), each block's or tile's scale written to fill.
+inline void fake_quant_runs(const float* x, float* out, std::size_t n, const quant_config& cfg, const scale_set& q,
+                            std::uint8_t* fill) {
   const element_coder ec(cfg);
   dispatch(cfg, ec, [&](auto ct, auto pt, auto kt, auto ft) {
     constexpr mode_class C = decltype(ct)::value;
@@ -103,12 +101,29 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
     constexpr value_kind K = decltype(kt)::value;
     constexpr bool F = decltype(ft)::value;
     for_each_run<K, F && K == value_kind::pow2>(
-        ec, x, n, cfg, q, scales.data(),
+        ec, x, n, cfg, q, fill,
         [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) PQT_INLINE_LAMBDA {
           encode_run<C, P, K, F, true>(lec, q, x, b, len, sc, si, cfg.index_base,
-                                       [&](std::size_t i, float v) PQT_INLINE_LAMBDA { out[i] = from_f<T>(v); });
+                                       [&](std::size_t i, float v) PQT_INLINE_LAMBDA { out[i] = v; });
         });
   });
+}
+
+template <class T>
+void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg) {
+  const std::size_t nscales = check_config("fake_quant", n, cfg);
+  if (n == 0) return;
+  check_arrays("fake_quant", x, out, n);
+  std::vector<std::uint8_t> scales(nscales);  // none without block/tile scaling
+  const scale_set q = prepare_scales("fake_quant", x, n, cfg, scales.data(), nscales);
+  if constexpr (std::is_same<T, float>::value) {
+    fake_quant_runs(x, out, n, cfg, q, scales.data());
+  } else {  // bf16, fp16: piece by piece through the float loops, rounded back once
+    for_each_piece(x, n, cfg, q, [&](float* buf, std::size_t s, std::size_t len, const piece_config& p) {
+      fake_quant_runs(buf, buf, len, p.c, p.q, scales.data() + p.first);
+      for (std::size_t i = 0; i < len; ++i) out[s + i] = from_f<T>(buf[i]);
+    });
+  }
 }
 
 // The instantiations of the compiled mode (PQT_TENSOR_LIB): declared here,
@@ -127,7 +142,8 @@ PQT_FAKE_QUANT_INSTANCES(extern template, fp16)
 /// dequantize(quantize(x))), over float, bf16 or fp16 arrays (bf16/fp16 read
 /// exactly; the result stored with one nearest-even rounding, exact whenever
 /// the format's values are bf16/fp16 values, e.g. FP8 into bf16). out may alias
-/// x. The only allocation is the block/tile scales (one byte each).
+/// x. Allocates the block/tile scales (one byte each) and, for bf16 and fp16,
+/// a float buffer per thread (detail/tensor_pieces.hpp).
 ///   pqt::fake_quant(w.data(), w.data(), w.size(), pqt::quant_config::mxfp8());
 inline void fake_quant(const float* x, float* out, std::size_t n, const quant_config& cfg) {
   detail::fake_quant_impl(x, out, n, cfg);
@@ -139,9 +155,44 @@ inline void fake_quant(const fp16* x, fp16* out, std::size_t n, const quant_conf
   detail::fake_quant_impl(x, out, n, cfg);
 }
 
+namespace detail {
+
+/// quantize's loops over float: the codes of x under c with the scales q
+/// (prepare_scales), each block's or tile's scale written to fill; codes
+/// start at element 0 of `codes` (bytes that start zeroed where packed).
+inline void quantize_runs(const float* x, std::size_t n, const quant_config& c, const scale_set& q,
+                          std::uint8_t* fill, std::uint8_t* codes) {
+  const int bits = c.format.total_bits(), bytes = c.format.storage_bytes();
+  const element_coder ec(c);
+  dispatch(c, ec, [&](auto ct, auto pt, auto kt, auto ft) {
+    constexpr mode_class C = decltype(ct)::value;
+    constexpr policy P = decltype(pt)::value;
+    constexpr value_kind K = decltype(kt)::value;
+    constexpr bool F = decltype(ft)::value;
+    for_each_run<K, F && K == value_kind::pow2>(
+        ec, x, n, c, q, fill,
+        [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) PQT_INLINE_LAMBDA {
+          // Codes of up to 1024 elements into a local buffer (the element loop
+          // vectorises), then stored or packed in one pass.
+          if constexpr (K == value_kind::nvfp4 && C == mode_class::gaussian) return;  // check_config rejects it
+          constexpr std::size_t piece = 1024;
+          alignas(64) std::uint32_t buf[piece];
+          for (std::size_t p = 0; p < len; p += piece) {
+            const std::size_t m = len - p < piece ? len - p : piece;
+            encode_run<C, P, K, F, false>(lec, q, x, b + p, m, sc, si, c.index_base,
+                                          [&](std::size_t i, std::uint32_t code) PQT_INLINE_LAMBDA { buf[i - b - p] = code; });
+            store_codes(buf, m, b + p, bits, bytes, codes);
+          }
+        });
+  });
+}
+
+}  // namespace detail
+
 /// Codes and scales of x (float, bf16 or fp16) under cfg into caller-owned
 /// memory (README "Tensor API" for the layout); v.tensor_scale receives s
-/// (tensor scaling), NVFP4's s_t, or 1. Allocates nothing.
+/// (tensor scaling), NVFP4's s_t, or 1. Allocates nothing for float arrays;
+/// bf16 and fp16 go through a float buffer per thread (detail/tensor_pieces.hpp).
 ///   pqt::quantize(x, n, cfg, pqt::quantized_view{codes, pqt::code_bytes(n, cfg), scales, pqt::scale_count(n, cfg), &ts, n});
 template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
                                         std::is_same<T, fp16>::value, int> = 0>
@@ -150,7 +201,7 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
   if (v.tensor_scale != nullptr) *v.tensor_scale = 1.0f;
   if (n == 0) return;
   if (x == nullptr) detail::tensor_fail("quantize", "null pointer");
-  const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
+  const int bits = cfg.format.total_bits();
   // Packed codes are ORed into bytes that start zeroed; parallel runs must not share a byte.
   quant_config c = cfg;
   if (bits < 8) {
@@ -161,29 +212,13 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
   }
   const detail::scale_set q = detail::prepare_scales("quantize", x, n, c, v.scales, nscales);
   if (v.tensor_scale != nullptr) *v.tensor_scale = q.tensor_scale;
-  const detail::element_coder ec(c);
-  std::uint8_t* codes = v.codes;
-  detail::dispatch(c, ec, [&](auto ct, auto pt, auto kt, auto ft) {
-    constexpr detail::mode_class C = decltype(ct)::value;
-    constexpr detail::policy P = decltype(pt)::value;
-    constexpr detail::value_kind K = decltype(kt)::value;
-    constexpr bool F = decltype(ft)::value;
-    detail::for_each_run<K, F && K == detail::value_kind::pow2>(
-        ec, x, n, c, q, v.scales,
-        [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc, std::size_t si) PQT_INLINE_LAMBDA {
-          // Codes of up to 1024 elements into a local buffer (the element loop
-          // vectorises), then stored or packed in one pass.
-          if constexpr (K == detail::value_kind::nvfp4 && C == detail::mode_class::gaussian) return;  // check_config rejects it
-          constexpr std::size_t piece = 1024;
-          alignas(64) std::uint32_t buf[piece];
-          for (std::size_t p = 0; p < len; p += piece) {
-            const std::size_t m = len - p < piece ? len - p : piece;
-            detail::encode_run<C, P, K, F, false>(lec, q, x, b + p, m, sc, si, c.index_base,
-                                                  [&](std::size_t i, std::uint32_t code) PQT_INLINE_LAMBDA { buf[i - b - p] = code; });
-            detail::store_codes(buf, m, b + p, bits, bytes, codes);
-          }
-        });
-  });
+  if constexpr (std::is_same<T, float>::value) {
+    detail::quantize_runs(x, n, c, q, v.scales, v.codes);
+  } else {  // bf16, fp16: pieces start on a byte of the codes (detail::piece_elements)
+    detail::for_each_piece(x, n, cfg, q, [&](float* buf, std::size_t s, std::size_t len, const detail::piece_config& p) {
+      detail::quantize_runs(buf, len, p.c, p.q, v.scales + p.first, v.codes + code_bytes(s, cfg));
+    });
+  }
 }
 
 /// Codes and scales of x (float, bf16 or fp16) under cfg (README "Tensor
@@ -220,7 +255,7 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
       if (bits <= 8) {  // codes of at most 8 bits: a table of their decoded values, then a load per element
         float table[256];
         for (std::uint32_t c = 0; c < (1u << bits); ++c) table[c] = ec.decode<F>(c);
-        detail::for_each_run<K>(ec, static_cast<const float*>(nullptr), n, cfg, q, nullptr,
+        detail::for_each_run<K>(ec, nullptr, n, cfg, q, nullptr,
                                 [&](const detail::element_coder&, std::size_t b, auto len, detail::run_scale sc,
                                     std::size_t) PQT_INLINE_LAMBDA {
                                   if (bits == 4) {  // two per byte, the first in the low nibble (pack.hpp)
@@ -239,7 +274,7 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
         return;
       }
     }
-    detail::for_each_run<K>(ec, static_cast<const float*>(nullptr), n, cfg, q, nullptr,
+    detail::for_each_run<K>(ec, nullptr, n, cfg, q, nullptr,
                             [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc,
                                 std::size_t si) PQT_INLINE_LAMBDA {
                               for (std::size_t i = b; i < b + len; ++i) {

@@ -154,8 +154,7 @@ void parallel_chunks(std::size_t count, std::size_t grain, int threads, Body&& b
 }
 
 /// An array element as float: float itself, a minifloat (bf16, fp16) decoded
-/// exactly. Every tensor loop reads through this, so float, bf16 and fp16
-/// arrays share one implementation and no widened copy is made.
+/// exactly (amax, the widening of tensor_pieces.hpp, gaussws's loops).
 template <class T>
 PQT_FORCEINLINE float to_f(const T& v) {
   if constexpr (std::is_same<T, float>::value)
@@ -300,8 +299,8 @@ void dispatch(const quant_config& c, const element_coder& ec, F&& f) {
 /// quantize) each block's or tile's scale is computed from x just before its
 /// elements are rounded, while they are in cache (x is read from memory
 /// once); without (dequantize) the scales are read from q.
-template <value_kind K, bool Fixed32, class T, class Fn>
-PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t n, const quant_config& c,
+template <value_kind K, bool Fixed32, class Fn>
+PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const float* x, std::size_t n, const quant_config& c,
                             const scale_set& q, std::uint8_t* fill, std::size_t lo, std::size_t hi, Fn& fn) {
   // A local copy: the output stores cannot alias it, so its fields stay in
   // registers across the chunk.
@@ -360,8 +359,8 @@ PQT_FLATTEN void chunk_runs(const element_coder& ec_in, const T* x, std::size_t 
 /// Visits every run of the tensor (chunk_runs), chunks in parallel. Fixed32:
 /// give full 32-element blocks their own loop of constant length (the fast
 /// MX paths; elsewhere it would only add compile time).
-template <value_kind K, bool Fixed32 = false, class T, class Fn>
-void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quant_config& c, const scale_set& q,
+template <value_kind K, bool Fixed32 = false, class Fn>
+void for_each_run(const element_coder& ec, const float* x, std::size_t n, const quant_config& c, const scale_set& q,
                   std::uint8_t* fill, Fn&& fn) {
   constexpr std::size_t grain = 1 << 14;  // elements per chunk (a multiple of 4)
   auto chunk = [&](std::size_t lo, std::size_t hi) { chunk_runs<K, Fixed32>(ec, x, n, c, q, fill, lo, hi, fn); };
@@ -378,8 +377,8 @@ void for_each_run(const element_coder& ec, const T* x, std::size_t n, const quan
 /// the value rounded and a code back into a value. The result is the code,
 /// or with Values (fake_quant) the element's final value (the code's value
 /// times the run's scale) as float.
-template <mode_class C, policy P, value_kind K, bool Fast, bool Values, class T, class Len, class Sink>
-PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, const T* x, std::size_t b, Len len,
+template <mode_class C, policy P, value_kind K, bool Fast, bool Values, class Len, class Sink>
+PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, const float* x, std::size_t b, Len len,
                                 run_scale sc, std::size_t si, std::uint64_t index_base, Sink&& sink) {
   if constexpr (K == value_kind::nvfp4 && Fast) {
     // Nearest-even only (dispatch): the double quotient rounded to odd in
@@ -391,7 +390,7 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
     const std::uint8_t block = q.scales[si];
     const double d = nvfp4_divisor(block, q.tensor_scale);
     round_run<C>(
-        ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return round_to_odd_float(nvfp4_scaled(to_f(x[i]), d)); },
+        ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return round_to_odd_float(nvfp4_scaled(x[i], d)); },
         [&](const element_coder& k, float v, std::uint32_t, std::uint64_t) PQT_INLINE_LAMBDA {
           const std::uint32_t code = encode_float_fast<C, P>(k.p, v, 0u, 32);
           if constexpr (Values)
@@ -407,7 +406,7 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
       const std::uint8_t block = q.scales[si];
       const double d = nvfp4_divisor(block, q.tensor_scale);
       round_run<C>(
-          ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return nvfp4_scaled(to_f(x[i]), d); },
+          ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return nvfp4_scaled(x[i], d); },
           [](const element_coder& k, double v, std::uint32_t w, std::uint64_t) PQT_INLINE_LAMBDA { return k.code(v, w); }, b, len,
           index_base, [&](std::size_t i, std::uint32_t code) PQT_INLINE_LAMBDA {
             if constexpr (Values)
@@ -424,7 +423,7 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
         const fast_params g = scaled_fast_params<C>(ec.p, sc.exp);
         const int k = ec.k;
         round_run<C>(
-            ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return to_f(x[i]); },
+            ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return x[i]; },
             [&](const element_coder&, float v, std::uint32_t w, std::uint64_t) PQT_INLINE_LAMBDA {
               return round_value_fast<C, P, true>(g, v, w, k);
             },
@@ -434,11 +433,11 @@ PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, con
     }
     auto value = [&](std::size_t i) PQT_INLINE_LAMBDA {
       if constexpr (K == value_kind::plain)
-        return to_f(x[i]);
+        return x[i];
       else if constexpr (K == value_kind::mul)
-        return to_f(x[i]) * sc.mul;
+        return x[i] * sc.mul;
       else
-        return scale_pow2(to_f(x[i]), sc.mul);
+        return scale_pow2(x[i], sc.mul);
     };
     auto round = [&](const element_coder& k, float v, std::uint32_t w, std::uint64_t idx) PQT_INLINE_LAMBDA {
       if constexpr (!Values)
