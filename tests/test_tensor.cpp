@@ -577,8 +577,9 @@ TEST_CASE("bf16 and fp16 arrays, and bad input is an error") {
 namespace {
 
 /// bf16/fp16 arrays run piece by piece through the float loops
-/// (detail/tensor_pieces.hpp): the float loop's bits on the widened values,
-/// rounded once into T, whatever the pieces' boundaries.
+/// (detail/tensor_pieces.hpp): fake_quant, quantize and dequantize give the
+/// float loops' bits on the widened values (rounded once into T), whatever
+/// the pieces' boundaries.
 template <class T>
 void check_pieces_like_float(const quant_config& c, std::size_t n) {
   const auto src = make_input(n, 17, 3.0f);
@@ -599,6 +600,11 @@ void check_pieces_like_float(const quant_config& c, std::size_t n) {
   CHECK(q.codes == qf.codes);
   CHECK(q.scales == qf.scales);
   CHECK(same(q.tensor_scale, qf.tensor_scale));
+  pqt::dequantize(q, c, y.data(), n);
+  pqt::dequantize(qf, c, yf.data(), n);
+  bad = 0;
+  for (std::size_t i = 0; i < n; ++i) bad += !same(static_cast<float>(y[i]), static_cast<float>(T(yf[i])));
+  CHECK(bad == 0);
 }
 
 }  // namespace

@@ -119,9 +119,10 @@ void fake_quant_impl(const T* x, T* out, std::size_t n, const quant_config& cfg)
   if constexpr (std::is_same<T, float>::value) {
     fake_quant_runs(x, out, n, cfg, q, scales.data());
   } else {  // bf16, fp16: piece by piece through the float loops, rounded back once
-    for_each_piece(x, n, cfg, q, [&](float* buf, std::size_t s, std::size_t len, const piece_config& p) {
+    for_each_piece(n, cfg, q, [&](float* buf, std::size_t s, std::size_t len, const piece_config& p) {
+      widen(x + s, len, buf);
       fake_quant_runs(buf, buf, len, p.c, p.q, scales.data() + p.first);
-      for (std::size_t i = 0; i < len; ++i) out[s + i] = from_f<T>(buf[i]);
+      narrow(buf, len, out + s);
     });
   }
 }
@@ -215,7 +216,8 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
   if constexpr (std::is_same<T, float>::value) {
     detail::quantize_runs(x, n, c, q, v.scales, v.codes);
   } else {  // bf16, fp16: pieces start on a byte of the codes (detail::piece_elements)
-    detail::for_each_piece(x, n, cfg, q, [&](float* buf, std::size_t s, std::size_t len, const detail::piece_config& p) {
+    detail::for_each_piece(n, cfg, q, [&](float* buf, std::size_t s, std::size_t len, const detail::piece_config& p) {
+      detail::widen(x + s, len, buf);
       detail::quantize_runs(buf, len, p.c, p.q, v.scales + p.first, v.codes + code_bytes(s, cfg));
     });
   }
@@ -235,9 +237,60 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, quantized& q) 
   quantize(x, n, cfg, quantized_view{q.codes.data(), q.codes.size(), q.scales.data(), nscales, &q.tensor_scale, n});
 }
 
+namespace detail {
+
+/// dequantize's loops into float: out[0..n) = the values of the codes (from
+/// element 0 of `codes`) under c with the scales q.
+inline void dequantize_runs(const std::uint8_t* codes, std::size_t n, const quant_config& c, const scale_set& q,
+                            float* out) {
+  const element_coder ec(c);
+  const int bits = c.format.total_bits(), bytes = c.format.storage_bytes();
+  dispatch_kind(c, ec, [&](auto kt, auto ft) {
+    constexpr value_kind K = decltype(kt)::value;
+    constexpr bool F = decltype(ft)::value;
+    if constexpr (K != value_kind::nvfp4) {
+      if (bits <= 8) {  // codes of at most 8 bits: a table of their decoded values, then a load per element
+        float table[256];
+        for (std::uint32_t code = 0; code < (1u << bits); ++code) table[code] = ec.decode<F>(code);
+        for_each_run<K>(ec, nullptr, n, c, q, nullptr,
+                        [&](const element_coder&, std::size_t b, auto len, run_scale sc, std::size_t) PQT_INLINE_LAMBDA {
+                          if (bits == 4) {  // two per byte, the first in the low nibble (pack.hpp)
+                            for (std::size_t i = b; i < b + len; ++i)
+                              out[i] = unscaled_value(table[(codes[i >> 1] >> ((i & 1) * 4)) & 0xFu], sc);
+                          } else if (bits == 6) {
+                            for (std::size_t i = b; i < b + len; ++i)
+                              out[i] = unscaled_value(table[read_packed_code(codes, i, 6)], sc);
+                          } else {
+                            for (std::size_t i = b; i < b + len; ++i) out[i] = unscaled_value(table[codes[i]], sc);
+                          }
+                        });
+        return;
+      }
+    }
+    for_each_run<K>(ec, nullptr, n, c, q, nullptr,
+                    [&](const element_coder& lec, std::size_t b, auto len, run_scale sc, std::size_t si) PQT_INLINE_LAMBDA {
+                      for (std::size_t i = b; i < b + len; ++i) {
+                        std::uint32_t code = 0;
+                        if (bits == 4 || bits == 6) {
+                          code = read_packed_code(codes, i, bits);
+                        } else {
+                          for (int k = 0; k < bytes; ++k)
+                            code |= static_cast<std::uint32_t>(
+                                        codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)])
+                                    << (8 * k);
+                        }
+                        out[i] = decode_run<F, K == value_kind::nvfp4>(lec, q, code, sc, si);
+                      }
+                    });
+  });
+}
+
+}  // namespace detail
+
 /// Values of v's codes under cfg (the config quantize used): out[0..n), as
-/// float, bf16 or fp16 (one nearest-even rounding for the latter two).
-/// v.tensor_scale is read for tensor and NVFP4 scaling only.
+/// float, bf16 or fp16 (one nearest-even rounding for the latter two, through
+/// a float buffer per thread). v.tensor_scale is read for tensor and NVFP4
+/// scaling only.
 template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
                                         std::is_same<T, fp16>::value, int> = 0>
 void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::size_t n) {
@@ -245,53 +298,14 @@ void dequantize(const quantized_view& v, const quant_config& cfg, T* out, std::s
   if (n == 0) return;
   if (out == nullptr) detail::tensor_fail("dequantize", "null pointer");
   const detail::scale_set q{v.scales, nscales, detail::needs_tensor_scale(cfg) ? *v.tensor_scale : 1.0f};
-  const detail::element_coder ec(cfg);
-  const int bits = cfg.format.total_bits(), bytes = cfg.format.storage_bytes();
-  const std::uint8_t* codes = v.codes;
-  detail::dispatch_kind(cfg, ec, [&](auto kt, auto ft) {
-    constexpr detail::value_kind K = decltype(kt)::value;
-    constexpr bool F = decltype(ft)::value;
-    if constexpr (K != detail::value_kind::nvfp4) {
-      if (bits <= 8) {  // codes of at most 8 bits: a table of their decoded values, then a load per element
-        float table[256];
-        for (std::uint32_t c = 0; c < (1u << bits); ++c) table[c] = ec.decode<F>(c);
-        detail::for_each_run<K>(ec, nullptr, n, cfg, q, nullptr,
-                                [&](const detail::element_coder&, std::size_t b, auto len, detail::run_scale sc,
-                                    std::size_t) PQT_INLINE_LAMBDA {
-                                  if (bits == 4) {  // two per byte, the first in the low nibble (pack.hpp)
-                                    for (std::size_t i = b; i < b + len; ++i)
-                                      out[i] = detail::from_f<T>(
-                                          detail::unscaled_value(table[(codes[i >> 1] >> ((i & 1) * 4)) & 0xFu], sc));
-                                  } else if (bits == 6) {
-                                    for (std::size_t i = b; i < b + len; ++i)
-                                      out[i] = detail::from_f<T>(
-                                          detail::unscaled_value(table[detail::read_packed_code(codes, i, 6)], sc));
-                                  } else {
-                                    for (std::size_t i = b; i < b + len; ++i)
-                                      out[i] = detail::from_f<T>(detail::unscaled_value(table[codes[i]], sc));
-                                  }
-                                });
-        return;
-      }
-    }
-    detail::for_each_run<K>(ec, nullptr, n, cfg, q, nullptr,
-                            [&](const detail::element_coder& lec, std::size_t b, auto len, detail::run_scale sc,
-                                std::size_t si) PQT_INLINE_LAMBDA {
-                              for (std::size_t i = b; i < b + len; ++i) {
-                                std::uint32_t code = 0;
-                                if (bits == 4 || bits == 6) {
-                                  code = detail::read_packed_code(codes, i, bits);
-                                } else {
-                                  for (int k = 0; k < bytes; ++k)
-                                    code |= static_cast<std::uint32_t>(
-                                                codes[i * static_cast<std::size_t>(bytes) + static_cast<std::size_t>(k)])
-                                            << (8 * k);
-                                }
-                                out[i] = detail::from_f<T>(
-                                    detail::decode_run<F, K == detail::value_kind::nvfp4>(lec, q, code, sc, si));
-                              }
-                            });
-  });
+  if constexpr (std::is_same<T, float>::value) {
+    detail::dequantize_runs(v.codes, n, cfg, q, out);
+  } else {
+    detail::for_each_piece(n, cfg, q, [&](float* buf, std::size_t s, std::size_t len, const detail::piece_config& p) {
+      detail::dequantize_runs(v.codes + code_bytes(s, cfg), len, p.c, p.q, buf);
+      detail::narrow(buf, len, out + s);
+    });
+  }
 }
 
 // The instantiations of the compiled mode (PQT_TENSOR_LIB): declared here,

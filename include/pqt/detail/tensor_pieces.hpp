@@ -1,9 +1,10 @@
 #pragma once
-/// bf16 and fp16 arrays through the float loops (fake_quant, quantize): the
-/// tensor is cut into pieces that start on block, tile-band and code-byte
-/// boundaries; each piece is widened (exactly) into its thread's float
-/// buffer and run through the float loop as a shard of the whole tensor (its
-/// index_base, its block or tile scales, the whole tensor's scale). Every
+/// bf16 and fp16 arrays through the float loops (fake_quant, quantize,
+/// dequantize): the tensor is cut into pieces that start on block, tile-band
+/// and code-byte boundaries; each piece runs through the float loop as a
+/// shard of the whole tensor (its index_base, its block or tile scales, the
+/// whole tensor's scale) over its thread's float buffer, into which its
+/// elements are widened (exactly) or out of which its results are narrowed. Every
 /// element's bits depend only on its index and its block's or tile's
 /// elements, so the result is the float loop's on the widened array, bit for
 /// bit. The element loops are compiled for float only: compiling them again
@@ -67,16 +68,14 @@ inline piece_config piece_of(const quant_config& c, const scale_set& q, std::siz
   return p;
 }
 
-/// Calls run(buf, s, len, piece) for each piece [s, s + len) of x (n > 0
-/// elements under c with scales q), buf holding the piece's elements as
-/// float (the callee may overwrite them); pieces on c.threads OpenMP
-/// threads, one float buffer per thread.
-template <class T, class Run>
-void for_each_piece(const T* x, std::size_t n, const quant_config& c, const scale_set& q, Run&& run) {
+/// Calls run(buf, s, len, piece) for each piece [s, s + len) of a tensor of
+/// n > 0 elements under c with scales q; buf has room for the piece's
+/// elements as float. Pieces on c.threads OpenMP threads, one buffer per thread.
+template <class Run>
+void for_each_piece(std::size_t n, const quant_config& c, const scale_set& q, Run&& run) {
   const std::size_t per = piece_elements(n, c), pieces = n / per + (n % per != 0 ? 1 : 0);
   auto one = [&](std::size_t p, float* buf) {
     const std::size_t s = p * per, len = per < n - s ? per : n - s;
-    for (std::size_t i = 0; i < len; ++i) buf[i] = to_f(x[s + i]);
     run(buf, s, len, piece_of(c, q, s, len));
   };
 #if defined(_OPENMP)
@@ -95,6 +94,18 @@ void for_each_piece(const T* x, std::size_t n, const quant_config& c, const scal
 #endif
   std::vector<float> buf(per);
   for (std::size_t p = 0; p < pieces; ++p) one(p, buf.data());
+}
+
+/// x[0..len) as float (exact for bf16 and fp16).
+template <class T>
+void widen(const T* x, std::size_t len, float* buf) {
+  for (std::size_t i = 0; i < len; ++i) buf[i] = to_f(x[i]);
+}
+
+/// buf[0..len) stored as T (one nearest-even rounding).
+template <class T>
+void narrow(const float* buf, std::size_t len, T* out) {
+  for (std::size_t i = 0; i < len; ++i) out[i] = from_f<T>(buf[i]);
 }
 
 }  // namespace pqt::detail
