@@ -6,12 +6,13 @@
 // divergences, loss spikes and last-token sharpness (To FP8 and Back Again),
 // and writes every loss curve as CSV and an SVG plot.
 //
-//   build/release/examples/precision_sweep                 # the default sweep, ~3-4 minutes on 2 cores
-//   build/release/examples/precision_sweep --quick --check # CI smoke test, seconds
+//   build/release/examples/precision_sweep                 # the default sweep, under 5 minutes on 2 cores
+//   build/release/examples/precision_sweep --full          # the long study (5 seeds, LR 1x/3x/10x)
+//   build/release/examples/precision_sweep --quick --check # CI smoke test, about 30 s
 //   build/release/examples/precision_sweep --help
 //
 // Files: precision_sweep/{corpus,model,gemm,train,quant_recipes,svg,gradcheck,platform}.hpp.
-// Build markers (cmake/dev-options.cmake): PQT_USES_OPENMP PQT_OPTIMIZE
+// Build markers (cmake/dev-options.cmake): PQT_USES_OPENMP PQT_OPTIMIZE PQT_USES_TENSOR_LIB
 
 #include <algorithm>
 #include <atomic>
@@ -47,7 +48,7 @@ using namespace sweep;
 
 struct options {
   std::string out = "out/precision_sweep";
-  bool quick = false, check = false, gradcheck = false, list = false;
+  bool quick = false, full = false, check = false, gradcheck = false, list = false;
   int seeds = 3;
   std::vector<double> lr_mults{1, 10};
   std::vector<std::string> recipes;  // empty: the default set
@@ -56,20 +57,27 @@ struct options {
   train_config tc;
 };
 
-/// The default sweep. --recipes can also name fp32, e8m7_trunc/sr,
-/// mxfp8_bf16_grads (MXFP8 with bf16 output gradients), diffq_b6, e8m2_* and
-/// e8m1_* (--list).
-const char* const default_recipes[] = {
-    "bf16",      "e8m6_rne",    "e8m5_rne",    "e8m4_rne",    "e8m3_rne",      "e8m6_trunc", "e8m5_trunc",
-    "e8m4_trunc", "e8m3_trunc", "e8m6_sr",     "e8m5_sr",     "e8m4_sr",       "e8m3_sr",    "fp8_e4m3_e5m2",
-    "mxfp8_e4m3", "gaussws_b9", "gaussws_b6",  "gaussws_b4",  "diffq_b4"};
-const char* const quick_recipes[] = {"bf16", "e8m3_trunc", "fp8_e4m3_e5m2", "mxfp8_e4m3", "gaussws_b4"};
+/// The default sweep: the rows that decide each paper's claims (README).
+/// --full runs full_recipes; --recipes can name any of known_recipes (--list).
+const char* const default_recipes[] = {"bf16",       "e8m3_rne",     "e5m7_rne",     "e5m7_sr",  "e5m3_rne",
+                                       "mxfp8_e4m3", "gaussws_e2m3", "gaussws_e2m1", "diffq_b4", "diffq_b4_var"};
+const char* const full_recipes[] = {
+    "bf16",        "e8m6_rne",     "e8m5_rne",     "e8m4_rne",      "e8m3_rne",      "e8m6_trunc",   "e8m5_trunc",
+    "e8m4_trunc",  "e8m3_trunc",   "e8m6_sr",      "e8m5_sr",       "e8m4_sr",       "e8m3_sr",      "e6m7_rne",
+    "e6m7_sr",     "e5m7_rne",     "e5m7_sr",      "e5m5_rne",      "e5m5_sr",       "e5m3_rne",     "e5m3_sr",
+    "e4m3_rne",    "e4m3_sr",      "fp8_e4m3_e5m2", "mxfp8_e4m3",   "gaussws_b9",    "gaussws_b6",   "gaussws_b4",
+    "gaussws_e3m2", "gaussws_e2m3", "gaussws_e2m1", "gaussws_bf16ulp", "diffq_b6",   "diffq_b6_var", "diffq_b4",
+    "diffq_b4_var"};
+const char* const quick_recipes[] = {"bf16", "e5m7_rne", "fp8_e4m3_e5m2", "mxfp8_e4m3", "gaussws_e2m1"};
+/// Evaluated on every run's final weights: noise-free bf16, then MXFP6 / MXFP4 weights.
+const char* const post_recipes[] = {"bf16", "ptq_mx_e2m3", "ptq_mx_e3m2", "ptq_mx_e2m1"};
 
 void usage(std::FILE* f) {
   std::fprintf(f,
                "usage: precision_sweep [options]\n"
                "  --out DIR          write curves.csv, summary.csv, curves.svg here (default out/precision_sweep)\n"
                "  --quick            CI smoke test: %zu recipes, 1 seed, LR 1x and 10x, 400 steps\n"
+               "  --full             the long study: %zu recipes, 5 seeds, LR 1x, 3x and 10x (about 40 minutes on 2 cores)\n"
                "  --check            exit 1 unless every table row is there and bf16 at 1x learned\n"
                "                     (finite, no divergence, validation loss below the unigram entropy)\n"
                "  --gradcheck        check the backward pass against finite differences and exit\n"
@@ -82,7 +90,7 @@ void usage(std::FILE* f) {
                "  --threads N        runs trained in parallel (default: OpenMP's thread count)\n"
                "  --corpus FILE...   train on these files instead of /usr/share/common-licenses (up to the next --option)\n"
                "  --list             list the recipes and exit\n",
-               sizeof quick_recipes / sizeof *quick_recipes, train_config{}.lr, train_config{}.steps, train_config{}.batch,
+               sizeof quick_recipes / sizeof *quick_recipes, sizeof full_recipes / sizeof *full_recipes, train_config{}.lr, train_config{}.steps, train_config{}.batch,
                train_config{}.model.ctx);
 }
 
@@ -111,7 +119,7 @@ bool parse_double(const char* s, double& v) {
 
 /// Returns 0 to go on, or an exit status.
 int parse(int argc, char** argv, options& o) {
-  bool steps_set = false;
+  bool steps_set = false, seeds_set = false, mults_set = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* what) -> const char* {
@@ -127,6 +135,8 @@ int parse(int argc, char** argv, options& o) {
       return -1;
     } else if (a == "--quick") {
       o.quick = true;
+    } else if (a == "--full") {
+      o.full = true;
     } else if (a == "--check") {
       o.check = true;
     } else if (a == "--gradcheck") {
@@ -138,6 +148,7 @@ int parse(int argc, char** argv, options& o) {
       o.out = v;
     } else if (a == "--seeds") {
       if (!(v = value("a count")) || !parse_int(v, 1, 1000, o.seeds)) return std::fprintf(stderr, "precision_sweep: --seeds takes 1..1000\n"), 2;
+      seeds_set = true;
     } else if (a == "--steps") {
       if (!(v = value("a count")) || !parse_int(v, 10, 10000000, o.tc.steps))
         return std::fprintf(stderr, "precision_sweep: --steps takes 10..10000000\n"), 2;
@@ -157,6 +168,7 @@ int parse(int argc, char** argv, options& o) {
         o.lr_mults.push_back(m);
       }
       if (o.lr_mults.empty()) return std::fprintf(stderr, "precision_sweep: --lr-mults is empty\n"), 2;
+      mults_set = true;
     } else if (a == "--recipes") {
       if (!(v = value("a list"))) return 2;
       o.recipes = split_commas(v);
@@ -169,10 +181,16 @@ int parse(int argc, char** argv, options& o) {
       return 2;
     }
   }
+  if (o.quick && o.full) return std::fprintf(stderr, "precision_sweep: --quick and --full exclude each other\n"), 2;
   if (o.quick) {
     if (o.recipes.empty()) o.recipes.assign(std::begin(quick_recipes), std::end(quick_recipes));
     o.seeds = 1;
     if (!steps_set) o.tc.steps = 400;
+  }
+  if (o.full) {
+    if (o.recipes.empty()) o.recipes.assign(std::begin(full_recipes), std::end(full_recipes));
+    if (!seeds_set) o.seeds = 5;
+    if (!mults_set) o.lr_mults = {1, 3, 10};
   }
   o.tc.eval_every = std::max(1, std::min(o.tc.eval_every, o.tc.steps / 8));
   return 0;
@@ -238,6 +256,9 @@ std::string series_color(const recipe& r) {
       {"e8m_sr", {"#00441b", "#238b45", "#74c476", "#a1d99b"}},
       {"gaussws", {"#014636", "#02818a", "#67a9cf"}},
       {"diffq", {"#7f2704", "#d94801"}},
+      {"exp_rne", {"#3f007d", "#6a51a3", "#9e9ac8"}},
+      {"exp_sr", {"#49006a", "#ae017e", "#f768a1"}},
+      {"gaussws_fp", {"#00441b", "#41ab5d", "#a1d99b"}},
   };
   if (r.group == "bf16") return "#000000";
   if (r.group == "fp32") return "#777777";
@@ -249,6 +270,9 @@ std::string series_color(const recipe& r) {
   if (r.kind == recipe_kind::e8m) k = static_cast<std::size_t>(std::max(0, r.mantissa - 3));
   if (r.kind == recipe_kind::gaussws) k = r.bits <= 4 ? 0 : r.bits <= 6 ? 1 : 2;
   if (r.kind == recipe_kind::diffq) k = r.bits <= 4 ? 0 : 1;
+  if (r.kind == recipe_kind::minifloat) k = static_cast<std::size_t>(std::max(0, r.format.facts().e - 4));
+  if (r.kind == recipe_kind::gaussws && r.element_delta)
+    k = r.format.total_bits() <= 4 ? 0 : r.format.total_bits() <= 6 ? 1 : 2;
   return it->second[std::min(k, it->second.size() - 1)];
 }
 
@@ -277,6 +301,10 @@ int main(int argc, char** argv) {
     }
     chosen.push_back(k);
   }
+
+  for (const char* name : post_recipes)
+    for (const auto& r : all)
+      if (r.name == name) o.tc.post.push_back(&r);
 
   corpus text;
   try {
@@ -432,6 +460,31 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("\n");
+
+  // ---- post-training quantization of the final weights ------------------------------
+  std::printf("final master weights evaluated without noise: as bf16, and quantized to MXFP6 / MXFP4 (e8m0 per 32\n"
+              "along the input features, RNE; activations bf16); validation loss, mean ± sd over the runs that did\n"
+              "not diverge\n");
+  std::printf("%-17s %-5s", "recipe", "LR");
+  for (const recipe* r : tc.post) std::printf(" %-16s", r->name == "bf16" ? "bf16" : r->name.substr(4).c_str());
+  std::printf("\n");
+  std::ofstream ptq(o.out + "/ptq.csv");
+  ptq << "recipe,lr_mult,eval,runs,val_mean,val_sd\n";
+  for (std::size_t ci = 0; ci < chosen.size(); ++ci)
+    for (std::size_t li = 0; li < o.lr_mults.size(); ++li) {
+      std::printf("%-17s %-5s", all[chosen[ci]].name.c_str(), lr_label(o.lr_mults[li]).c_str());
+      for (std::size_t k = 0; k < tc.post.size(); ++k) {
+        std::vector<double> v;
+        for (const run_result* r : cells[ci][li].runs)
+          if (k < r->post_val.size()) v.push_back(r->post_val[k]);
+        std::printf(" %s", pad(mean_sd(v, 3), 16).c_str());
+        ptq << all[chosen[ci]].name << "," << o.lr_mults[li] << "," << tc.post[k]->name << "," << v.size() << ","
+            << (v.empty() ? std::string("") : fmt_num(mean_of(v), 4)) << ","
+            << (v.empty() ? std::string("") : fmt_num(sd_of(v), 4)) << "\n";
+      }
+      std::printf("\n");
+    }
+  std::printf("\n");
   if (bf16_seen)
     std::printf("bf16 at %s LR: validation loss %.3f nats/char vs unigram entropy %.3f (%s)\n",
                 lr_label(o.lr_mults[0]).c_str(), bf16_val, h_unigram,
@@ -499,7 +552,8 @@ int main(int argc, char** argv) {
           s.width = rec.name == "bf16" ? 2.5 : 1.4;
           if (rec.kind == recipe_kind::e8m && rec.rounding == pqt::rounding::toward_zero) s.dash = "5,3";
           if (rec.kind == recipe_kind::e8m && rec.rounding == pqt::rounding::stochastic) s.dash = "2,2";
-          if (rec.kind == recipe_kind::diffq) s.dash = "8,3,2,3";
+          if (rec.kind == recipe_kind::diffq) s.dash = rec.noise_amp != 1.0 ? "8,3" : "8,3,2,3";
+          if (rec.kind == recipe_kind::minifloat && rec.rounding == pqt::rounding::stochastic) s.dash = "2,2";
           const auto& runs = cells[ci][li].runs;
           bool any_diverged = false;
           for (const run_result* r : runs) any_diverged |= r->diverged;
@@ -547,7 +601,8 @@ int main(int argc, char** argv) {
                   std::to_string(o.seeds) + " seed" + (o.seeds > 1 ? "s" : ""),
               panels, static_cast<int>(o.lr_mults.size()));
   }
-  std::printf("wrote %s/curves.csv, %s/summary.csv, %s/curves.svg\n", o.out.c_str(), o.out.c_str(), o.out.c_str());
+  std::printf("wrote %s/curves.csv, %s/summary.csv, %s/ptq.csv, %s/curves.svg\n", o.out.c_str(), o.out.c_str(),
+              o.out.c_str(), o.out.c_str());
 
   if (o.check) {
     const int want = static_cast<int>(chosen.size() * o.lr_mults.size());

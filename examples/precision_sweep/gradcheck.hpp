@@ -162,7 +162,18 @@ inline bool run_gradcheck() {
     ok &= mismatches == 0;
   }
 
-  // 5. Sharpness: CE(c + δ) grows with δ_i (i != y) and falls with δ_y, so
+  // 5. DiffQ's matched amplitude: Var R from the thresholds equals the
+  //    variance of noise.hpp's published word counts (k = ±1, ±2, ±3).
+  {
+    const double want = 2.0 * (675621359.0 + 4.0 * 5796537.0 + 9.0 * 1231.0) / 4294967296.0;
+    const double got = detail::gaussws_r_variance();
+    const bool var_ok = got == want;
+    std::printf("gradcheck: Var R = %.9f from the thresholds, %.9f from the counts  %s\n", got, want,
+                var_ok ? "ok" : "FAIL");
+    ok &= var_ok;
+  }
+
+  // 6. Sharpness: CE(c + δ) grows with δ_i (i != y) and falls with δ_y, so
   //    its maximum over the box is the corner δ_i = +b_i, δ_y = -b_y (b_i =
   //    ε(|c_i| + 1), c the centred logits); the projected ascent must reach
   //    it, and a common offset of the logits must not change the result.

@@ -3,22 +3,12 @@
 // output gradient) of the sweep's transformer. Every pqt call of the demo is
 // in this file, behind one function, recipe::quantize.
 //
-// Written against pqt's element layer (convert.hpp's quantize, the functors
-// of fake_quant.hpp, noise.hpp, random.hpp); the per-tensor and MX scaling
-// are spelled out here with their rules.
-//
-// Span API: when pqt's host tensor API (pqt::fake_quant over arrays with
-// pqt::quant_config, pqt::gaussws with pqt::gaussws_config) is released, each
-// recipe becomes one call. The mapping, checked bit for bit against the
-// in-progress API on a 64 x 96 tensor (along_rows blocks; all identical):
-//   e8m_elements<M, R>       fake_quant, format e8m<M>, round R, over nonsaturating, seed/offset
-//   fp8_tensor_scaled<F>     fake_quant, quant_config::per_tensor(F)
-//   mx_blocks_e4m3           fake_quant, quant_config::mxfp8() (along_rows; down_columns
-//                            blocks need tile scaling with 32 x 1 tiles, or a transpose)
-//   gaussws_weights          gaussws into bf16, bits = b (noise_kind::r, delta_mode::block)
-//   diffq_weights            the same with noise_kind::uniform
-// Until then these loops are the reference; they are vectorised and cloned
-// per ISA (platform.hpp), so they cost little next to the GEMMs.
+// The first recipes (E8Mm, per-tensor FP8, MXFP8, block-Δ GaussWS and DiffQ)
+// are written against pqt's element layer (convert.hpp's quantize, noise.hpp,
+// random.hpp), the scaling spelled out here with its rules, vectorised and
+// cloned per ISA (platform.hpp), and checked bit for bit against
+// pqt::fake_quant / pqt::gaussws on a 64 x 96 tensor. The later ones
+// (IEEE eXmY, element-Δ GaussWS, MX weights) call the tensor API directly.
 
 #include <cmath>
 #include <cstddef>
@@ -53,8 +43,10 @@ enum class recipe_kind {
   e8m,         ///< every operand rounded to E8Mm (bf16 = E8M7) with one rounding mode
   fp8_tensor,  ///< E4M3 weights/activations, E5M2 gradients, per-tensor current scaling
   mxfp8,       ///< OCP MXFP8: E4M3 elements, e8m0 scale per 32 along the contraction axis
-  gaussws,     ///< weights: bf16(w + R * Δ_block) (GaussWS); activations/gradients bf16
-  diffq,       ///< weights: bf16(w + U(-1/2, 1/2) * Δ_block) (DiffQ); activations/gradients bf16
+  gaussws,     ///< weights: bf16(w + R * Δ) (GaussWS), Δ per block or per element; activations/gradients bf16
+  diffq,       ///< weights: bf16(w + a * U(-1/2, 1/2) * Δ_block) (DiffQ); activations/gradients bf16
+  minifloat,   ///< every operand rounded to an IEEE eXmY format (exponent reductions: E5M7, E6M7, ...)
+  mx_weights,  ///< weights: MX fake-quant (RNE, e8m0 per 32); activations/gradients bf16 (post-training quantization)
 };
 
 /// Elements per scaling block (MX, and the block Δ of GaussWS/DiffQ).
@@ -66,8 +58,13 @@ struct recipe {
   recipe_kind kind = recipe_kind::fp32;
   int mantissa = 7;    ///< e8m: M
   pqt::rounding rounding = pqt::rounding::nearest_even;
-  int bits = 0;        ///< gaussws / diffq: b, bits of precision of the simulated weights
+  int bits = 0;        ///< gaussws / diffq with block Δ: b, bits of precision of the simulated weights
   bool bf16_grads = false;  ///< mxfp8: output gradients in bf16 instead (a diagnostic variant)
+  /// minifloat: the format; gaussws with element Δ: the simulated format F
+  /// (Δ = ulp of F under the block's MX scale); mx_weights: the element format.
+  pqt::format_desc format = pqt::format_desc::of<pqt::fmt::bf16>();
+  bool element_delta = false;  ///< gaussws: Δ per element from `format` instead of per block from `bits`
+  double noise_amp = 1.0;      ///< diffq: a (sqrt(12 Var(R)) matches GaussWS's noise variance)
 
   /// True when an operand needs one quantized copy per contraction axis
   /// (block scaling along that axis); otherwise one copy serves both GEMMs
@@ -348,18 +345,96 @@ inline void gaussws_weights(float* x, std::size_t rows, std::size_t cols, block_
   gaussws_elements(x, rows, cols, a == block_axis::along_rows, delta, random_words(seed, offset, rows * cols));
 }
 
-/// DiffQ baseline: w~ = bf16(w + u * Δ), u = pqt::uniform_noise(word) in
-/// (-1/2, 1/2). w + u Δ is formed in double (u Δ is exact there) and rounded
-/// once to bf16.
-inline void diffq_weights(float* x, std::size_t rows, std::size_t cols, block_axis a, int b, std::uint64_t seed,
-                          std::uint64_t offset) {
+/// DiffQ baseline: w~ = bf16(w + a u Δ), u = pqt::uniform_noise(word) in
+/// (-1/2, 1/2). w + a u Δ is formed in double (exact there for a = 1) and
+/// rounded once to bf16.
+inline void diffq_weights(float* x, std::size_t rows, std::size_t cols, block_axis a, int b, double amp,
+                          std::uint64_t seed, std::uint64_t offset) {
   const block_map m{rows, cols, a};
   const float* delta = block_deltas(x, m, b);
   const std::uint32_t* words = random_words(seed, offset, rows * cols);
   for_each_with_block(rows, cols, a == block_axis::along_rows, delta, [&](std::size_t i, float d) {
-    const double v = static_cast<double>(x[i]) + static_cast<double>(pqt::uniform_noise(words[i])) * static_cast<double>(d);
+    const double v = static_cast<double>(x[i]) + static_cast<double>(pqt::uniform_noise(words[i])) * amp * static_cast<double>(d);
     x[i] = pqt::decode<pqt::fmt::bf16>(pqt::encode<pqt::fmt::bf16>(v));
   });
+}
+
+// ---- through pqt's tensor API (the newer recipes) -------------------------------------
+// pqt::fake_quant and pqt::gaussws block along the flat array; here each row
+// along the block axis is its own call (blocks never cross a row; a partial
+// last block per row, as the older recipes), index_base = the row's first
+// element (distinct random words). A weight's blocks run down its columns
+// (its input features), so it is transposed to [out, in] first and back after.
+template <class Fn>
+void along_axis(float* x, std::size_t rows, std::size_t cols, block_axis a, Fn&& f) {
+  auto each_row = [&](float* y, std::size_t r, std::size_t c) {
+    for (std::size_t i = 0; i < r; ++i) f(y + i * c, c, static_cast<std::uint64_t>(i * c));
+  };
+  if (a == block_axis::along_rows) return each_row(x, rows, cols);
+  auto& t = scratch_b();
+  t.resize(rows * cols);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) t[c * rows + r] = x[r * cols + c];
+  each_row(t.data(), cols, rows);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) x[r * cols + c] = t[c * rows + r];
+}
+
+/// Every element rounded to F with mode r, nonsaturating (an overflow is
+/// Inf, so a blow-up shows), element i's stochastic word
+/// random_word(seed, offset, i): pqt::fake_quant.
+inline void minifloat_elements(const pqt::format_desc& f, pqt::rounding r, float* x, std::size_t n, std::uint64_t seed,
+                               std::uint64_t offset) {
+  pqt::quant_config c;
+  c.format = f;
+  c.round = r;
+  c.over = pqt::overflow::nonsaturating;
+  c.seed = seed;
+  c.offset = offset;
+  c.threads = 1;  // runs train in parallel already
+  pqt::fake_quant(x, x, n, c);
+}
+
+/// GaussWS with element Δ: bf16(w + R * ulp_F(w / X) * X), X the MX scale of
+/// w's block of 32 for F: pqt::gaussws, delta_mode::element.
+inline void gaussws_element_weights(float* x, std::size_t rows, std::size_t cols, block_axis a,
+                                    const pqt::format_desc& f, std::uint64_t seed, std::uint64_t offset) {
+  along_axis(x, rows, cols, a, [&](float* y, std::size_t len, std::uint64_t first) {
+    pqt::gaussws_config g;
+    g.delta = pqt::delta_mode::element;
+    g.format = f;
+    g.seed = seed;
+    g.offset = offset;
+    g.index_base = first;
+    g.threads = 1;
+    thread_local std::vector<pqt::bf16> out;
+    out.resize(len);
+    pqt::gaussws(y, out.data(), len, g);
+    for (std::size_t i = 0; i < len; ++i) y[i] = static_cast<float>(out[i]);
+  });
+}
+
+/// MX fake-quant of a weight with element format F (RNE, saturating, e8m0
+/// per 32 along the input features): pqt::fake_quant, quant_config::mx(F).
+inline void mx_weights(float* x, std::size_t rows, std::size_t cols, block_axis a, const pqt::format_desc& f) {
+  along_axis(x, rows, cols, a, [&](float* y, std::size_t len, std::uint64_t) {
+    pqt::quant_config q = pqt::quant_config::mx(f);
+    q.threads = 1;
+    pqt::fake_quant(y, y, len, q);
+  });
+}
+
+/// Var(R) of the GaussWS table, from its thresholds (R = j - 4 on the words
+/// [T_(j-1), T_j)): 0.3254...
+inline double gaussws_r_variance() {
+  double s = 0;
+  std::uint64_t prev = 0;
+  for (int j = 1; j <= 7; ++j) {
+    const std::uint64_t t = j == 7 ? std::uint64_t{1} << 32 : pqt::gaussws_r_threshold(j);
+    s += static_cast<double>((j - 4) * (j - 4)) * static_cast<double>(t - prev);
+    prev = t;
+  }
+  return s / 4294967296.0;
 }
 
 }  // namespace detail
@@ -377,22 +452,31 @@ inline void recipe::quantize(float* x, std::size_t rows, std::size_t cols, role 
       if (bf16_grads && r == role::grad_output) return detail::bf16_elements(x, n);
       return detail::mx_blocks_e4m3(x, rows, cols, a);
     case recipe_kind::gaussws:
+      if (r == role::weight && element_delta) return detail::gaussws_element_weights(x, rows, cols, a, format, seed, offset);
       if (r == role::weight) return detail::gaussws_weights(x, rows, cols, a, bits, seed, offset);
       return detail::bf16_elements(x, n);
     case recipe_kind::diffq:
-      if (r == role::weight) return detail::diffq_weights(x, rows, cols, a, bits, seed, offset);
+      if (r == role::weight) return detail::diffq_weights(x, rows, cols, a, bits, noise_amp, seed, offset);
+      return detail::bf16_elements(x, n);
+    case recipe_kind::minifloat: return detail::minifloat_elements(format, rounding, x, n, seed, offset);
+    case recipe_kind::mx_weights:
+      if (r == role::weight) return detail::mx_weights(x, rows, cols, a, format);
       return detail::bf16_elements(x, n);
   }
 }
 
 // ---- the recipes the sweep knows ----------------------------------------------------
 
+inline const char* rounding_suffix(pqt::rounding r) {
+  return r == pqt::rounding::nearest_even ? "rne" : r == pqt::rounding::toward_zero ? "trunc" : "sr";
+}
+
 inline recipe make_e8m(int m, pqt::rounding r) {
   recipe q;
   q.kind = recipe_kind::e8m;
   q.mantissa = m;
   q.rounding = r;
-  const char* suffix = r == pqt::rounding::nearest_even ? "rne" : r == pqt::rounding::toward_zero ? "trunc" : "sr";
+  const char* suffix = rounding_suffix(r);
   q.name = m == 7 && r == pqt::rounding::nearest_even ? std::string("bf16") : "e8m" + std::to_string(m) + "_" + suffix;
   q.group = m == 7 && r == pqt::rounding::nearest_even ? std::string("bf16") : std::string("e8m_") + suffix;
   return q;
@@ -404,6 +488,38 @@ inline recipe make_noise(recipe_kind k, int b) {
   q.bits = b;
   q.group = k == recipe_kind::gaussws ? "gaussws" : "diffq";
   q.name = q.group + "_b" + std::to_string(b);
+  return q;
+}
+
+/// Every operand in IEEE format f ("e5m7"), mode r: e5m7_rne, e5m7_sr.
+inline recipe make_minifloat(const char* f, pqt::rounding r) {
+  recipe q;
+  q.kind = recipe_kind::minifloat;
+  q.format = pqt::format_desc::parse(f);
+  q.rounding = r;
+  q.name = std::string(f) + "_" + rounding_suffix(r);
+  q.group = std::string("exp_") + rounding_suffix(r);
+  return q;
+}
+
+/// GaussWS, element Δ from format f: gaussws_e2m3, ...; gaussws_bf16ulp for bf16.
+inline recipe make_gaussws_element(const char* f) {
+  recipe q;
+  q.kind = recipe_kind::gaussws;
+  q.element_delta = true;
+  q.format = pqt::format_desc::parse(f);
+  q.group = "gaussws_fp";
+  q.name = std::string("gaussws_") + f + (std::string(f) == "bf16" ? "ulp" : "");
+  return q;
+}
+
+/// MX weights with element format f (post-training quantization): ptq_mx_e2m3, ...
+inline recipe make_mx_weights(const char* f) {
+  recipe q;
+  q.kind = recipe_kind::mx_weights;
+  q.format = pqt::format_desc::parse(f);
+  q.group = "ptq";
+  q.name = std::string("ptq_mx_") + f;
   return q;
 }
 
@@ -440,6 +556,20 @@ inline std::vector<recipe> known_recipes() {
   mx_bf16_grads.bf16_grads = true;
   out.push_back(mx_bf16_grads);
   out.push_back(make_noise(recipe_kind::diffq, 6));
+  // Exponent reductions (To FP8 and Back Again): IEEE E6/E5/E4 formats.
+  for (const char* f : {"e6m7", "e5m7", "e5m5", "e5m3", "e4m3"})
+    for (auto r : {rounding::nearest_even, rounding::stochastic}) out.push_back(make_minifloat(f, r));
+  // GaussWS with FP-format noise: Δ = the element's ulp in F under its MX block scale.
+  for (const char* f : {"e3m2", "e2m3", "e2m1", "bf16"}) out.push_back(make_gaussws_element(f));
+  // DiffQ with GaussWS's noise variance: a = sqrt(12 Var(R)).
+  for (int b : {6, 4}) {
+    recipe d = make_noise(recipe_kind::diffq, b);
+    d.noise_amp = std::sqrt(12.0 * detail::gaussws_r_variance());
+    d.name += "_var";
+    out.push_back(d);
+  }
+  // Weights only, for post-training quantization (--ptq): MXFP6 and MXFP4.
+  for (const char* f : {"e2m3", "e3m2", "e2m1"}) out.push_back(make_mx_weights(f));
   for (int m = 2; m >= 1; --m)
     for (auto r : {rounding::nearest_even, rounding::toward_zero, rounding::stochastic}) out.push_back(make_e8m(m, r));
   return out;

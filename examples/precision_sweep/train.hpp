@@ -1,7 +1,8 @@
 #pragma once
 // One training run: AdamW on the transformer under one recipe, one learning
 // rate and one seed; validation loss on fixed windows, divergence and
-// loss-spike detection, and last-token ε-sharpness at checkpoints.
+// loss-spike detection, last-token ε-sharpness at checkpoints, and the
+// validation loss of the final weights under post-training quantization.
 
 #include <chrono>
 #include <cmath>
@@ -91,6 +92,9 @@ struct train_config {
   double divergence_margin = 1.0;  ///< diverged: val loss > running min + this (nats), or non-finite
   double spike_margin = 0.5;       ///< spike: train loss > its EMA + this (nats)
   sharpness_config sharp;
+  /// Evaluated on the final master weights of every run that did not
+  /// diverge (post-training quantization; run_result::post_val), no noise.
+  std::vector<const recipe*> post;
 };
 
 struct eval_point {
@@ -112,6 +116,7 @@ struct run_result {
   int spikes = 0;
   double final_val = std::numeric_limits<double>::quiet_NaN();
   double final_sharp = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> post_val;  ///< validation loss under each train_config::post recipe (none if diverged)
   double seconds = 0;
 };
 
@@ -277,6 +282,14 @@ inline run_result train_run(const corpus& c, const train_config& tc, const recip
     if (done % tc.eval_every == 0 || (sharp_every > 0 && done % sharp_every == 0) || done == tc.steps) eval_at(done);
   }
   if (tick && ticked < tc.steps) tick(tc.steps - ticked);
+  if (!res.diverged)
+    for (std::size_t k = 0; k < tc.post.size(); ++k) {
+      const quant_ctx qp{tc.post[k], noise_seed(seed), (std::uint64_t{1} << 41) + k};
+      m.quantize_weights(qp);
+      double val, sharp;
+      evaluate(m, c, tc, qp, false, val, sharp);
+      res.post_val.push_back(val);
+    }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

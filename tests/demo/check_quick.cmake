@@ -2,8 +2,9 @@
 #
 # Runs the demo's CI smoke sweep and checks what a user sees: exit status 0
 # (the program's own --check), the table (header + 5 recipes x LR 1x/10x, every
-# row with its six columns), bf16's validation loss below the unigram entropy
-# as printed, and the three output files.
+# row with its six columns), the post-training-quantization table (a row per
+# run cell: noise-free bf16, MXFP6 e2m3 / e3m2, MXFP4), bf16's validation loss
+# below the unigram entropy as printed, and the four output files.
 foreach(var EXE OUT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_quick.cmake: pass -D${var}=...")
@@ -29,13 +30,28 @@ list(LENGTH rows nrows)
 if(NOT nrows EQUAL 10)
   message(FATAL_ERROR "expected 10 table rows (5 recipes x 2 learning rates), found ${nrows}")
 endif()
-foreach(recipe bf16 e8m3_trunc fp8_e4m3_e5m2 mxfp8_e4m3 gaussws_b4)
+foreach(recipe bf16 e5m7_rne fp8_e4m3_e5m2 mxfp8_e4m3 gaussws_e2m1)
   foreach(lr 1x 10x)
     if(NOT out MATCHES "\n${recipe} +${lr} ")
       message(FATAL_ERROR "table row '${recipe} ${lr}' missing")
     endif()
   endforeach()
 endforeach()
+
+# ---- post-training quantization ------------------------------------------------------
+if(NOT out MATCHES "\nrecipe +LR +bf16 +mx_e2m3 +mx_e3m2 +mx_e2m1 *\n")
+  message(FATAL_ERROR "post-training quantization table header missing")
+endif()
+string(REGEX MATCHALL "\n[a-z0-9_]+ +[0-9.]+x +${stat} +${stat} +${stat} +${stat}" ptq_rows "${out}")
+list(LENGTH ptq_rows nptq)
+if(NOT nptq EQUAL 10)
+  message(FATAL_ERROR "expected 10 post-training quantization rows, found ${nptq}")
+endif()
+file(STRINGS "${OUT}/ptq.csv" ptq_csv)
+list(LENGTH ptq_csv nptq_csv)
+if(NOT nptq_csv EQUAL 41)  # header + 10 cells x 4 evaluations
+  message(FATAL_ERROR "ptq.csv has ${nptq_csv} lines, expected 41")
+endif()
 
 # ---- bf16 learns -----------------------------------------------------------------
 if(NOT out MATCHES "unigram entropy of the training text: (${num}) nats/char")
