@@ -65,7 +65,7 @@ const char* const full_recipes[] = {
     "bf16",        "e8m6_rne",     "e8m5_rne",     "e8m4_rne",      "e8m3_rne",      "e8m6_trunc",   "e8m5_trunc",
     "e8m4_trunc",  "e8m3_trunc",   "e8m6_sr",      "e8m5_sr",       "e8m4_sr",       "e8m3_sr",      "e6m7_rne",
     "e6m7_sr",     "e5m7_rne",     "e5m7_sr",      "e5m5_rne",      "e5m5_sr",       "e5m3_rne",     "e5m3_sr",
-    "e4m3_rne",    "e4m3_sr",      "fp8_e4m3_e5m2", "mxfp8_e4m3",   "gaussws_b9",    "gaussws_b6",   "gaussws_b4",
+    "e4m3ieee_rne", "e4m3ieee_sr",      "fp8_e4m3_e5m2", "mxfp8_e4m3",   "gaussws_b9",    "gaussws_b6",   "gaussws_b4",
     "gaussws_e3m2", "gaussws_e2m3", "gaussws_e2m1", "gaussws_bf16ulp", "diffq_b6",   "diffq_b6_var", "diffq_b4",
     "diffq_b4_var"};
 const char* const quick_recipes[] = {"bf16", "e5m7_rne", "fp8_e4m3_e5m2", "mxfp8_e4m3", "gaussws_e2m1"};

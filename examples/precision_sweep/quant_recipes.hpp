@@ -10,6 +10,7 @@
 // pqt::fake_quant / pqt::gaussws on a 64 x 96 tensor. The later ones
 // (IEEE eXmY, element-Δ GaussWS, MX weights) call the tensor API directly.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -491,13 +492,15 @@ inline recipe make_noise(recipe_kind k, int b) {
   return q;
 }
 
-/// Every operand in IEEE format f ("e5m7"), mode r: e5m7_rne, e5m7_sr.
+/// Every operand in IEEE format f ("e5m7", "e4m3 ieee"), mode r: e5m7_rne, e4m3ieee_sr.
 inline recipe make_minifloat(const char* f, pqt::rounding r) {
   recipe q;
   q.kind = recipe_kind::minifloat;
   q.format = pqt::format_desc::parse(f);
   q.rounding = r;
-  q.name = std::string(f) + "_" + rounding_suffix(r);
+  std::string name = f;
+  name.erase(std::remove(name.begin(), name.end(), ' '), name.end());  // "e4m3 ieee" -> e4m3ieee
+  q.name = name + "_" + rounding_suffix(r);
   q.group = std::string("exp_") + rounding_suffix(r);
   return q;
 }
@@ -523,8 +526,7 @@ inline recipe make_mx_weights(const char* f) {
   return q;
 }
 
-/// Every recipe the sweep can run, in table order. The default sweep runs
-/// all but fp32 (and the extra e8m7 truncation/SR rows).
+/// Every recipe the sweep can run (--list), in this order.
 inline std::vector<recipe> known_recipes() {
   using pqt::rounding;
   std::vector<recipe> out;
@@ -557,7 +559,8 @@ inline std::vector<recipe> known_recipes() {
   out.push_back(mx_bf16_grads);
   out.push_back(make_noise(recipe_kind::diffq, 6));
   // Exponent reductions (To FP8 and Back Again): IEEE E6/E5/E4 formats.
-  for (const char* f : {"e6m7", "e5m7", "e5m5", "e5m3", "e4m3"})
+  // ("e4m3 ieee": IEEE E4M3 with Inf, max 240; plain "e4m3" is OCP's.)
+  for (const char* f : {"e6m7", "e5m7", "e5m5", "e5m3", "e4m3 ieee"})
     for (auto r : {rounding::nearest_even, rounding::stochastic}) out.push_back(make_minifloat(f, r));
   // GaussWS with FP-format noise: Δ = the element's ulp in F under its MX block scale.
   for (const char* f : {"e3m2", "e2m3", "e2m1", "bf16"}) out.push_back(make_gaussws_element(f));
