@@ -224,8 +224,8 @@ void quantize(const T* x, std::size_t n, const quant_config& cfg, const quantize
 }
 
 /// Codes and scales of x (float, bf16 or fp16) under cfg (README "Tensor
-/// API" for the layout). Reuses q's capacity: no allocation once q has held a
-/// tensor this size.
+/// API" for the layout). Reuses q's capacity: for float arrays no allocation
+/// once q has held a tensor this size.
 ///   pqt::quantized q;  pqt::quantize(x, n, pqt::quant_config::mxfp4(), q);
 template <class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bf16>::value ||
                                         std::is_same<T, fp16>::value, int> = 0>

@@ -84,8 +84,9 @@ struct quantized {
 /// Caller-owned memory in quantize's layout: codes (code_bytes(n, cfg) bytes),
 /// scales (scale_count(n, cfg) codes) and one float tensor scale (needed by
 /// tensor and NVFP4 scaling; may be null otherwise). The host overloads of
-/// quantize / dequantize that take it allocate nothing, and the CUDA API takes
-/// the same struct over device memory (pqt::cuda::quantized_view).
+/// quantize / dequantize that take it allocate nothing for float arrays (bf16
+/// and fp16 use a float buffer per thread), and the CUDA API takes the same
+/// struct over device memory (pqt::cuda::quantized_view).
 ///   pqt::quantized_view v{codes, pqt::code_bytes(n, c), scales, pqt::scale_count(n, c), &ts, n};
 struct quantized_view {
   std::uint8_t* codes = nullptr;
