@@ -26,6 +26,7 @@
 #include <pqt/noise.hpp>
 #include <pqt/random.hpp>
 
+#include "gemm.hpp"
 #include "platform.hpp"
 
 namespace sweep {
@@ -374,11 +375,9 @@ void along_axis(float* x, std::size_t rows, std::size_t cols, block_axis a, Fn&&
   if (a == block_axis::along_rows) return each_row(x, rows, cols);
   auto& t = scratch_b();
   t.resize(rows * cols);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) t[c * rows + r] = x[r * cols + c];
+  transpose(x, rows, cols, t.data());
   each_row(t.data(), cols, rows);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) x[r * cols + c] = t[c * rows + r];
+  transpose(t.data(), cols, rows, x);
 }
 
 /// Every element rounded to F with mode r, nonsaturating (an overflow is
