@@ -197,6 +197,14 @@ def test_import_pqt_torch_without_torch_is_clear():
     assert r.returncode == 0 and "pqt.torch needs PyTorch" in r.stdout, r.stdout + r.stderr
 
 
+def test_import_pqt_torch_leaves_torch_compile_unloaded():
+    # torch._dynamo is 2.3 s of import: pqt.torch marks its traced helper
+    # without it (test_compile_fullgraph_same_losses checks the mark works)
+    code = "import sys, pqt.torch, pqt.torch.nn; print('torch._dynamo' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stdout + r.stderr
+
+
 cuda = pytest.mark.skipif(not (torch.cuda.is_available() and pqt.cuda_built),
                           reason="needs a CUDA GPU and pqt built with nvcc "
                                  f"(GPU: {torch.cuda.is_available()}, pqt built with CUDA: {pqt.cuda_built})")

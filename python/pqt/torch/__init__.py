@@ -218,7 +218,19 @@ def _call(kernel, op, t: torch.Tensor, *args):
     return kernel(t, *args) if _direct(t) else op(t, *args)
 
 
-@torch.compiler.assume_constant_result
+def _assume_constant_result(fn):
+    """torch.compiler.assume_constant_result, without importing torch._dynamo
+    (2.3 of the 4.7 s of `import pqt.torch`) where nothing has yet: the mark
+    that decorator sets (torch 2.x); the torch.compile tests fail if a torch
+    stops reading it (the traced options would break the graph)."""
+    import sys
+    if "torch._dynamo" in sys.modules:
+        return torch.compiler.assume_constant_result(fn)
+    fn._dynamo_marked_constant = True
+    return fn
+
+
+@_assume_constant_result
 def _spec_traced(kind: str, *values) -> str:
     return _core.spec_from(kind, values)
 
