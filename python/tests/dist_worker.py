@@ -6,7 +6,13 @@ CPU, micro-batch = rank), and saves what it saw at every step: each
 micro-batch's loss, the quantized weights (FSDP2: this rank's rows, quantized
 where they lie), and the whole parameters after the optimizer step.
 
-    python dist_worker.py MODE RECIPE OUT [RANK RENDEZVOUS_FILE]
+    python dist_worker.py RANK DIR JOB [JOB ...]
+
+JOB is MODE:RECIPE, run in turn in this one process (importing torch is
+seconds of CPU; a process per run was most of the test's time). A single
+job writes DIR/single-RECIPE.pt and needs no peer; the others meet rank
+1 - RANK at DIR/rdzv-MODE-RECIPE, a new process group each, and write
+DIR/MODE-RECIPE-RANK.pt.
 """
 
 import sys
@@ -89,5 +95,10 @@ def main(mode, recipe_name, out, rank=0, rdzv=None):
 
 
 if __name__ == "__main__":
-    a = sys.argv[1:]
-    main(a[0], a[1], a[2], *( [int(a[3]), a[4]] if len(a) > 3 else []))
+    rank, d = int(sys.argv[1]), sys.argv[2]
+    for job in sys.argv[3:]:
+        mode, recipe = job.split(":")
+        if mode == "single":
+            main(mode, recipe, f"{d}/single-{recipe}.pt")
+        else:
+            main(mode, recipe, f"{d}/{mode}-{recipe}-{rank}.pt", rank, f"{d}/rdzv-{mode}-{recipe}")

@@ -32,22 +32,23 @@ def _wait(procs):
         assert p.returncode == 0, out
 
 
+RECIPES = ("gaussws_b4", "mxfp8_sr")
+RUNS = [("fsdp", "gaussws_b4"), ("fsdp", "mxfp8_sr"), ("ddp", "gaussws_b4"), ("ddp", "mxfp8_sr"),
+        ("fsdp_gather", "gaussws_b4")]
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Every (mode, recipe) run, two at a time (the machine has 2 cores)."""
+    """Every (mode, recipe) run: two processes (the ranks), each first one of
+    the single-process references, then every distributed run in turn."""
     d = tmp_path_factory.mktemp("dist")
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(WORKER.parent))
-    recipes = ("gaussws_b4", "mxfp8_sr")
-    _wait([_run(["single", r, d / f"single-{r}.pt"], env) for r in recipes])
-    for mode, rs in (("fsdp", recipes), ("ddp", recipes), ("fsdp_gather", ("gaussws_b4",))):
-        for r in rs:
-            rdzv = d / f"rdzv-{mode}-{r}"
-            _wait([_run([mode, r, d / f"{mode}-{r}-{k}.pt", k, rdzv], env) for k in (0, 1)])
+    jobs = [f"{mode}:{r}" for mode, r in RUNS]
+    _wait([_run([k, d, f"single:{RECIPES[k]}", *jobs], env) for k in (0, 1)])
     return d
 
 
-@pytest.mark.parametrize("mode,recipe", [("fsdp", "gaussws_b4"), ("fsdp", "mxfp8_sr"), ("ddp", "gaussws_b4"),
-                                         ("ddp", "mxfp8_sr"), ("fsdp_gather", "gaussws_b4")])
+@pytest.mark.parametrize("mode,recipe", RUNS)
 def test_ranks_see_the_bits_of_the_single_process_run(runs, mode, recipe):
     ref = torch.load(runs / f"single-{recipe}.pt")
     ranks = [torch.load(runs / f"{mode}-{recipe}-{k}.pt") for k in (0, 1)]
