@@ -70,7 +70,8 @@ const char* const full_recipes[] = {
     "diffq_b4_var"};
 const char* const quick_recipes[] = {"bf16", "e5m7_rne", "fp8_e4m3_e5m2", "mxfp8_e4m3", "gaussws_e2m1"};
 /// Evaluated on every run's final weights: noise-free bf16, then MXFP6 / MXFP4 weights.
-const char* const post_recipes[] = {"bf16", "ptq_mx_e2m3", "ptq_mx_e3m2", "ptq_mx_e2m1"};
+const char* const post_recipes[] = {"bf16",        "ptq_mx_e2m3",  "ptq_mx_e3m2",
+                                     "ptq_mx_e2m1", "ptq_row_e2m3", "ptq_row_e2m1"};
 
 void usage(std::FILE* f) {
   std::fprintf(f,
@@ -462,9 +463,9 @@ int main(int argc, char** argv) {
   std::printf("\n");
 
   // ---- post-training quantization of the final weights ------------------------------
-  std::printf("final master weights evaluated without noise: as bf16, and quantized to MXFP6 / MXFP4 (e8m0 per 32\n"
-              "along the input features, RNE; activations bf16); validation loss, mean ± sd over the runs that did\n"
-              "not diverge\n");
+  std::printf("final master weights evaluated without noise: as bf16, and quantized to MXFP6 / MXFP4 (mx_: e8m0 per 32\n"
+              "along the input features; row_: one e8m0 per output, all its input features; RNE; activations bf16);\n"
+              "validation loss, mean ± sd over the runs that did not diverge\n");
   std::printf("%-17s %-5s", "recipe", "LR");
   for (const recipe* r : tc.post) std::printf(" %-16s", r->name == "bf16" ? "bf16" : r->name.substr(4).c_str());
   std::printf("\n");

@@ -48,7 +48,7 @@ enum class recipe_kind {
   gaussws,     ///< weights: bf16(w + R * Δ) (GaussWS), Δ per block or per element; activations/gradients bf16
   diffq,       ///< weights: bf16(w + a * U(-1/2, 1/2) * Δ_block) (DiffQ); activations/gradients bf16
   minifloat,   ///< every operand rounded to an IEEE eXmY format (exponent reductions: E5M7, E6M7, ...)
-  mx_weights,  ///< weights: MX fake-quant (RNE, e8m0 per 32); activations/gradients bf16 (post-training quantization)
+  mx_weights,  ///< weights: MX fake-quant (RNE, e8m0 per 32 or per row); activations/gradients bf16 (post-training quantization)
 };
 
 /// Elements per scaling block (MX, and the block Δ of GaussWS/DiffQ).
@@ -61,6 +61,7 @@ struct recipe {
   int mantissa = 7;    ///< e8m: M
   pqt::rounding rounding = pqt::rounding::nearest_even;
   int bits = 0;        ///< gaussws / diffq with block Δ: b, bits of precision of the simulated weights
+  bool per_row = false;  ///< mx_weights: one e8m0 scale per row of input features instead of per 32
   bool bf16_grads = false;  ///< mxfp8: output gradients in bf16 instead (a diagnostic variant)
   /// minifloat: the format; gaussws with element Δ: the simulated format F
   /// (Δ = ulp of F under the block's MX scale); mx_weights: the element format.
@@ -415,10 +416,13 @@ inline void gaussws_element_weights(float* x, std::size_t rows, std::size_t cols
 }
 
 /// MX fake-quant of a weight with element format F (RNE, saturating, e8m0
-/// per 32 along the input features): pqt::fake_quant, quant_config::mx(F).
-inline void mx_weights(float* x, std::size_t rows, std::size_t cols, block_axis a, const pqt::format_desc& f) {
+/// per 32 along the input features, or per_row: one e8m0 scale for all of
+/// an output's input features): pqt::fake_quant, quant_config::mx(F).
+inline void mx_weights(float* x, std::size_t rows, std::size_t cols, block_axis a, const pqt::format_desc& f,
+                       bool per_row) {
   along_axis(x, rows, cols, a, [&](float* y, std::size_t len, std::uint64_t) {
     pqt::quant_config q = pqt::quant_config::mx(f);
+    if (per_row) q.block_size = len;
     q.threads = 1;
     pqt::fake_quant(y, y, len, q);
   });
@@ -460,7 +464,7 @@ inline void recipe::quantize(float* x, std::size_t rows, std::size_t cols, role 
       return detail::bf16_elements(x, n);
     case recipe_kind::minifloat: return detail::minifloat_elements(format, rounding, x, n, seed, offset);
     case recipe_kind::mx_weights:
-      if (r == role::weight) return detail::mx_weights(x, rows, cols, a, format);
+      if (r == role::weight) return detail::mx_weights(x, rows, cols, a, format, per_row);
       return detail::bf16_elements(x, n);
   }
 }
@@ -515,13 +519,15 @@ inline recipe make_gaussws_element(const char* f) {
   return q;
 }
 
-/// MX weights with element format f (post-training quantization): ptq_mx_e2m3, ...
-inline recipe make_mx_weights(const char* f) {
+/// MX weights with element format f (post-training quantization):
+/// ptq_mx_e2m3, ...; per_row: ptq_row_e2m1, ... (a scale per output).
+inline recipe make_mx_weights(const char* f, bool per_row) {
   recipe q;
   q.kind = recipe_kind::mx_weights;
   q.format = pqt::format_desc::parse(f);
+  q.per_row = per_row;
   q.group = "ptq";
-  q.name = std::string("ptq_mx_") + f;
+  q.name = std::string(per_row ? "ptq_row_" : "ptq_mx_") + f;
   return q;
 }
 
@@ -570,8 +576,10 @@ inline std::vector<recipe> known_recipes() {
     d.name += "_var";
     out.push_back(d);
   }
-  // Weights only, for post-training quantization (--ptq): MXFP6 and MXFP4.
-  for (const char* f : {"e2m3", "e3m2", "e2m1"}) out.push_back(make_mx_weights(f));
+  // Weights only, for post-training quantization: MXFP6 and MXFP4, and the
+  // same elements with one scale per output (per row), where PTQ costs more.
+  for (const char* f : {"e2m3", "e3m2", "e2m1"}) out.push_back(make_mx_weights(f, false));
+  for (const char* f : {"e2m3", "e2m1"}) out.push_back(make_mx_weights(f, true));
   for (int m = 2; m >= 1; --m)
     for (auto r : {rounding::nearest_even, rounding::toward_zero, rounding::stochastic}) out.push_back(make_e8m(m, r));
   return out;

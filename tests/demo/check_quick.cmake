@@ -39,18 +39,18 @@ foreach(recipe bf16 e5m7_rne fp8_e4m3_e5m2 mxfp8_e4m3 gaussws_e2m1)
 endforeach()
 
 # ---- post-training quantization ------------------------------------------------------
-if(NOT out MATCHES "\nrecipe +LR +bf16 +mx_e2m3 +mx_e3m2 +mx_e2m1 *\n")
+if(NOT out MATCHES "\nrecipe +LR +bf16 +mx_e2m3 +mx_e3m2 +mx_e2m1 +row_e2m3 +row_e2m1 *\n")
   message(FATAL_ERROR "post-training quantization table header missing")
 endif()
-string(REGEX MATCHALL "\n[a-z0-9_]+ +[0-9.]+x +${stat} +${stat} +${stat} +${stat}" ptq_rows "${out}")
+string(REGEX MATCHALL "\n[a-z0-9_]+ +[0-9.]+x +${stat} +${stat} +${stat} +${stat} +${stat} +${stat}" ptq_rows "${out}")
 list(LENGTH ptq_rows nptq)
 if(NOT nptq EQUAL 10)
   message(FATAL_ERROR "expected 10 post-training quantization rows, found ${nptq}")
 endif()
 file(STRINGS "${OUT}/ptq.csv" ptq_csv)
 list(LENGTH ptq_csv nptq_csv)
-if(NOT nptq_csv EQUAL 41)  # header + 10 cells x 4 evaluations
-  message(FATAL_ERROR "ptq.csv has ${nptq_csv} lines, expected 41")
+if(NOT nptq_csv EQUAL 61)  # header + 10 cells x 6 evaluations
+  message(FATAL_ERROR "ptq.csv has ${nptq_csv} lines, expected 61")
 endif()
 
 # ---- bf16 learns -----------------------------------------------------------------
