@@ -92,6 +92,8 @@ target_compile_options(pqt_warnings INTERFACE
 #   PQT_OPTIMIZE            -O2 even in unoptimized (Debug) builds
 #   PQT_USES_TENSOR_LIB     pqt::tensor (the compiled mode): the tensor API's
 #                           loops come from the library, compiled once
+#   PQT_USES_CUDA_LIB       pqt_cuda_tensor (the compiled CUDA mode): the
+#                           pqt::cuda launchers come from it, compiled once
 function(pqt_add_program target source)
   add_executable(${target} "${source}")
   target_link_libraries(${target} PRIVATE pqt::pqt pqt_warnings)
@@ -120,6 +122,11 @@ function(pqt_add_program target source)
   string(FIND "${text}" "PQT_USES_TENSOR_LIB" at)
   if(at GREATER -1)
     target_link_libraries(${target} PRIVATE pqt::tensor)
+  endif()
+
+  string(FIND "${text}" "PQT_USES_CUDA_LIB" at)
+  if(at GREATER -1)
+    target_link_libraries(${target} PRIVATE pqt_cuda_tensor)
   endif()
 endfunction()
 

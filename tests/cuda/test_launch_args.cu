@@ -3,6 +3,7 @@
 // mismatched quantized_view sizes, before any CUDA call. Needs no GPU (it
 // runs, and must pass, on machines without one).
 // PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
+// PQT_USES_CUDA_LIB (CMake marker: the pqt::cuda launchers come from pqt_cuda_tensor, compiled once)
 #include <doctest/doctest.h>
 
 #include <cuda_bf16.h>

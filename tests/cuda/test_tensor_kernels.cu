@@ -7,6 +7,7 @@
 // PQT_CUDA_TEST_QUICK=1 leaves out the 2^26 cases (for compute-sanitizer:
 // tests/cuda/run_memcheck.sh).
 // PQT_USES_TENSOR_LIB (CMake marker: the tensor API comes from pqt::tensor, compiled once per tree)
+// PQT_USES_CUDA_LIB (CMake marker: the pqt::cuda launchers come from pqt_cuda_tensor, compiled once)
 #include <doctest/doctest.h>
 
 #include <cuda_bf16.h>

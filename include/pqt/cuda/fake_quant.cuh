@@ -196,5 +196,22 @@ cudaError_t amax(const T* x, std::size_t n, float* result, cudaStream_t stream =
   });
 }
 
+// The compiled mode (PQT_CUDA_LIB, the pqt_cuda_tensor library of pqt's own
+// build: src/cuda_tensor.cu): the launchers above for each element type are
+// declared here and compiled once there, so that a file calling them
+// compiles none of the kernels (nvcc's device pass is most of its time).
+#define PQT_CUDA_INSTANCES(X, T)                                                                                   \
+  X cudaError_t fake_quant<T>(const T*, T*, std::size_t, const quant_config&, cudaStream_t);                       \
+  X cudaError_t quantize<T>(const T*, std::size_t, const quant_config&, const quantized_view&, cudaStream_t);      \
+  X cudaError_t dequantize<T>(const quantized_view&, const quant_config&, T*, std::size_t, cudaStream_t);          \
+  X cudaError_t gaussws<T>(const T*, __nv_bfloat16*, std::size_t, const gaussws_config&, cudaStream_t);            \
+  X cudaError_t gaussws<T>(const T*, float*, std::size_t, const gaussws_config&, cudaStream_t);                    \
+  X cudaError_t amax<T>(const T*, std::size_t, float*, cudaStream_t);
+#if defined(PQT_CUDA_LIB)
+PQT_CUDA_INSTANCES(extern template, float)
+PQT_CUDA_INSTANCES(extern template, __nv_bfloat16)
+PQT_CUDA_INSTANCES(extern template, __half)
+#endif
+
 }  // namespace cuda
 }  // namespace pqt
