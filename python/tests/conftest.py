@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,43 @@ ROOT = Path(__file__).resolve().parents[2]
 # torch.compile's on-disk caches outlive a run: a graph cached by another
 # version of the code must not stand in for this one's (set before torch loads).
 os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="pqt-inductor-"))
+
+
+# examples/python/gpt_recipes.py --quick (test_examples.py) is half a minute
+# of one process: it starts when collection ends, on one thread, and runs
+# beside the other tests (which leave one of CI's two cores mostly idle);
+# its test runs last.
+GPT_EXAMPLE = ROOT / "examples" / "python" / "gpt_recipes.py"
+_gpt_run = {}
+
+
+def _start_gpt_quick():
+    if not _gpt_run:
+        out = Path(tempfile.mkdtemp(prefix="pqt-gpt-quick-"))
+        cmd = [sys.executable, str(GPT_EXAMPLE), "--quick", "--attention", "--out", str(out)]
+        # files, not pipes: nothing reads them until the test runs
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        with open(out / "stdout.txt", "w") as o, open(out / "stderr.txt", "w") as e:
+            _gpt_run.update(proc=subprocess.Popen(cmd, stdout=o, stderr=e, env=env), out=out)
+    return _gpt_run
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda i: i.name == "test_gpt_recipes_quick")  # stable: the rest keep their order
+
+
+def pytest_collection_finish(session):
+    if not session.config.option.collectonly and any(i.name == "test_gpt_recipes_quick" for i in session.items):
+        _start_gpt_quick()
+
+
+@pytest.fixture(scope="session")
+def gpt_quick():
+    """(returncode, stdout, stderr, output folder) of the example's --quick run."""
+    run = _start_gpt_quick()
+    returncode = run["proc"].wait(timeout=300)
+    out = run["out"]
+    return returncode, (out / "stdout.txt").read_text(), (out / "stderr.txt").read_text(), out
 
 
 @pytest.fixture(scope="session")

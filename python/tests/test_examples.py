@@ -3,23 +3,18 @@ trains (the loss falls), the table lists each, the curves are written."""
 
 import csv
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("torch")
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python" / "gpt_recipes.py"
 
-
-def test_gpt_recipes_quick(tmp_path):
-    out = subprocess.run([sys.executable, str(EXAMPLE), "--quick", "--attention", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
+def test_gpt_recipes_quick(gpt_quick):
+    # conftest.py starts the run when collection ends, beside the other tests
+    returncode, stdout, stderr, tmp_path = gpt_quick
+    assert returncode == 0, stderr
     names = ["fp32", "e8m3_sr", "fp8_delayed", "mxfp8", "nvfp4", "gaussws_b6"]
-    table = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines() if line.split()[:1] != []}
+    table = {line.split()[0]: line.split()[1:] for line in stdout.splitlines() if line.split()[:1] != []}
     with open(tmp_path / "curves.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 100 and list(rows[0]) == ["step", *names]
