@@ -410,6 +410,69 @@ TEST_CASE("NVFP4 elements == scale.hpp's nvfp4_encode_element / nvfp4_decode_ele
     }
 }
 
+TEST_CASE("NVFP4 nearest-even at the midpoints: ties, one float either side, tiny and huge scales") {
+  // Blocks whose amax is 6 B (B a ue4m3 value) get the block scale B exactly
+  // when s_t is a power of two (a tensor amax of 2688 * 2^e); the elements are
+  // the midpoints m * B * s_t (exact ties), the float either side of each,
+  // the values V * B * s_t, with both signs, and +-0 (with s_t = 1: NaN, Inf).
+  const float mids[] = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f};
+  const float vals[] = {0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+  const float bs[] = {1.5f, 0.25f, 0x1p-9f, 448.0f, 1.125f, 13.0f};
+  for (int e : {0, -140, -130, 100}) {  // s_t = 2^e: midpoints subnormal in float, or near FLT_MAX
+    const float st = std::ldexp(1.0f, e);
+    std::vector<float> x = {2688.0f * st};  // sets s_t (then padded to a block)
+    x.resize(16, 0.0f);
+    for (float B : bs) {
+      std::vector<float> blk;
+      for (float m : mids) {
+        const float t = m * B * st;  // exact where representable
+        if (t == 0 || !std::isfinite(t)) continue;
+        for (float v : {t, std::nextafter(t, 0.0f), std::nextafter(t, INFINITY)}) blk.push_back(v);
+      }
+      for (float v : vals) blk.push_back(v * B * st);
+      for (std::size_t i = 0, m = blk.size(); i < m; ++i) blk.push_back(-blk[i]);
+      // in blocks of their own (15 elements each): saturation and Inf, which
+      // set a larger block scale (Inf: 448), and NaN, which sets the NaN scale
+      blk.resize((blk.size() + 14) / 15 * 15, 0.0f);
+      blk.insert(blk.end(), {-0.0f, 0.0f});
+      if (B < 100) blk.insert(blk.end(), {7.0f * B * st, -20.0f * B * st});  // below the tensor amax 2688 s_t
+      if (e == 0) {  // the tensor scale falls back to 1 (= 2^0) with them
+        blk.insert(blk.end(), {-INFINITY, INFINITY});
+        blk.resize((blk.size() + 14) / 15 * 15, 0.0f);
+        blk.push_back(NAN);
+      }
+      // blocks of 15 elements plus the one that fixes the scale at 6 B
+      for (std::size_t i = 0; i < blk.size(); i += 15) {
+        const std::size_t start = x.size();
+        x.push_back(6.0f * B * st);
+        for (std::size_t j = i; j < i + 15; ++j) x.push_back(j < blk.size() ? blk[j] : 0.0f);
+        CHECK(x.size() == start + 16);
+      }
+    }
+    const std::size_t n = x.size();
+    quant_config c = quant_config::nvfp4();
+    pqt::quantized q;
+    pqt::quantize(x.data(), n, c, q);
+    CHECK(q.tensor_scale == st);
+    std::vector<float> y(n);
+    pqt::fake_quant(x.data(), y.data(), n, c);
+    std::size_t bad = 0, ties = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint8_t block = q.scales[i / 16];
+      const std::uint8_t want = pqt::nvfp4_encode_element(x[i], block, q.tensor_scale);
+      const std::uint32_t got = pqt::detail::read_packed_code(q.codes.data(), i, 4);
+      const float v = pqt::nvfp4_decode_element(want, block, q.tensor_scale);
+      const double quot = static_cast<double>(x[i]) / pqt::detail::nvfp4_divisor(block, q.tensor_scale);
+      for (float m : mids) ties += std::fabs(quot) == m;
+      if ((got != want || !same(y[i], v)) && bad++ < 5)
+        MESSAGE("2^" << e << " i " << i << " x " << x[i] << ": code " << got << " want " << int(want) << ", value " << y[i]
+                     << " want " << v);
+    }
+    CHECK(bad == 0);
+    CHECK(ties >= 2 * 7 * 4);  // the exact midpoints were reached, both signs, for most scales
+  }
+}
+
 TEST_CASE("2-D tiles: one scale per tile, edge tiles partial") {
   quant_config c = quant_config::mxfp8();
   c.scale = scaling::tile;

@@ -181,6 +181,57 @@ PQT_HD PQT_FORCEINLINE double nvfp4_scaled(float x, double d) {
 #endif
 }
 
+/// NVFP4 nearest-even by comparisons, for a block divisor d that is positive
+/// and finite. |x| / d rounds to the e2m1 magnitude k = the number of the
+/// midpoints m_j = 0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5 (j = 0..6) that it
+/// exceeds, a tie counting as above where the upper neighbour's code is even
+/// (odd j); beyond 5 is 6 (e2m1 saturates). m_j * d is exact in double (3 + 28
+/// significant bits), so comparing |x| with it is comparing the exact quotient
+/// with m_j: the once-rounded quotient of nvfp4_encode_element. above[j] is
+/// the float with |x| > above[j] <=> |x| is above m_j * d by that rule: m_j * d
+/// rounded down to float, one float lower where a tie counts as above and
+/// m_j * d is a float. value[k] = float(V_k * d), nvfp4_decode_element's
+/// product for magnitude k.
+struct nvfp4_grid {
+  float above[7];
+  float value[8];
+};
+
+PQT_HD inline nvfp4_grid make_nvfp4_grid(double d) {
+  constexpr double mid[7] = {0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0};
+  constexpr double val[8] = {0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0};
+  nvfp4_grid g{};
+  for (int j = 0; j < 7; ++j) {
+    const double t = mid[j] * d;
+    std::uint32_t b = bit_cast<std::uint32_t>(static_cast<float>(t));  // t > 0: b > 0
+    b -= static_cast<std::uint32_t>(widen(bit_cast<float>(b)) > t);     // rounded up (or to Inf): step down
+    if (j % 2 == 1 && widen(bit_cast<float>(b)) == t) --b;              // a tie counts as above
+    g.above[j] = bit_cast<float>(b);
+  }
+  for (int k = 0; k < 8; ++k) g.value[k] = static_cast<float>(val[k] * d);
+  return g;
+}
+
+/// The e2m1 code of x under g (nearest-even; NaN gives +6, code 7, as
+/// encode<e2m1> does), and its value (nvfp4_decode_element) where Values.
+template <bool Values>
+PQT_HD PQT_FORCEINLINE std::conditional_t<Values, float, std::uint32_t> nvfp4_grid_round(const nvfp4_grid& g, float x) {
+  // Selects, no table lookup: the compiler vectorises the block's loop.
+  const std::uint32_t xb = bit_cast<std::uint32_t>(x);
+  const float ax = bit_cast<float>(xb & 0x7FFFFFFFu);
+  const bool nan = !(ax == ax);
+  const std::uint32_t sign = nan ? 0u : xb & 0x80000000u;
+  if constexpr (Values) {
+    float v = nan ? g.value[7] : g.value[0];
+    for (int j = 0; j < 7; ++j) v = ax > g.above[j] ? g.value[j + 1] : v;
+    return bit_cast<float>(bit_cast<std::uint32_t>(v) | sign);
+  } else {
+    std::uint32_t k = nan ? 7u : 0u;
+    for (int j = 0; j < 7; ++j) k += static_cast<std::uint32_t>(ax > g.above[j]);
+    return k | (sign >> 28);
+  }
+}
+
 // ---- GaussWS -----------------------------------------------------------------------
 
 /// The scalar fields of a gaussws_config one element needs (plain data: device code

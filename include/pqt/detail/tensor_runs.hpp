@@ -381,14 +381,20 @@ template <mode_class C, policy P, value_kind K, bool Fast, bool Values, class Le
 PQT_FORCEINLINE void encode_run(const element_coder& ec, const scale_set& q, const float* x, std::size_t b, Len len,
                                 run_scale sc, std::size_t si, std::uint64_t index_base, Sink&& sink) {
   if constexpr (K == value_kind::nvfp4 && Fast) {
-    // Nearest-even only (dispatch): the double quotient rounded to odd in
-    // float then to e2m1 by the fast path gives the code of the quotient
-    // rounded once (round_to_odd_float); decoded in double as
-    // nvfp4_decode_element.
+    // Nearest-even only (dispatch). A positive finite divisor: by comparisons
+    // with the block's midpoints (nvfp4_grid). Else (a zero or NaN block
+    // scale): the double quotient rounded to odd in float then to e2m1 by the
+    // fast path gives the code of the quotient rounded once
+    // (round_to_odd_float); decoded in double as nvfp4_decode_element.
     static_assert(C == mode_class::nearest_even, "NVFP4's fast path is nearest-even only");
     (void)sc;
     const std::uint8_t block = q.scales[si];
     const double d = nvfp4_divisor(block, q.tensor_scale);
+    if (d > 0.0 && d <= 0x1.fffffffffffffp1023) {
+      const nvfp4_grid g = make_nvfp4_grid(d);
+      for (std::size_t j = 0; j < len; ++j) sink(b + j, nvfp4_grid_round<Values>(g, x[b + j]));
+      return;
+    }
     round_run<C>(
         ec, [&](std::size_t i) PQT_INLINE_LAMBDA { return round_to_odd_float(nvfp4_scaled(x[i], d)); },
         [&](const element_coder& k, float v, std::uint32_t, std::uint64_t) PQT_INLINE_LAMBDA {
