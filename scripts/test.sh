@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run), each stage timed:
-#  1. system packages (install-deps.sh); the Python test venv (torch and its
-#     CUDA libraries: GBs) installs in the background meanwhile;
-#  2. two lanes side by side, each building with every core (the machine's
-#     cores stay busy through each lane's serial tails: a last long
-#     compile, a last long test, the single-threaded Python tests):
+#  1. system packages (install-deps.sh);
+#  2. three lanes side by side, each building with every core (one lane's
+#     serial stretches -- a last long compile, a last long test, the
+#     single-threaded Python tests -- leave no core idle while another lane
+#     has work):
 #     a. preset `ci`: gcc -O2 with asserts, CUDA compiled where nvcc is (to
-#        compute_90 PTX: a compile check, there is no GPU here); every
-#        label; then the Python package: pip install . into the venv, pytest;
+#        compute_90 PTX: a compile check, there is no GPU here); every label;
 #     b. preset `sanitize`: clang with ASan+UBSan (-O1, no recovery); every
 #        test but the exhaustive sweep, the CMake packaging ones and the
 #        precision-sweep demo (label demo: 3.5 minutes under ASan);
+#     c. Python: the test venv (torch and its CUDA libraries: GBs, where it
+#        is not there yet), pip install . into it, pytest (which compiles
+#        its own C++ reference, pqt_ref, as the ci tree is not built yet);
 #  3. the libFuzzer targets, PQT_FUZZ_SECONDS (default 60) each, two at a
 #     time, alone on the machine.
-# Lane b's output follows lane a's. Exits non-zero if any stage fails (all
-# stages run). A stage's time is its wall time beside the other lane.
+# Lanes b's and c's output follow lane a's. Exits non-zero if any stage
+# fails (all stages run). A stage's time is its wall time beside the other
+# lanes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,9 +33,6 @@ stage() {  # stage <name> <command...>: runs it, records its time and status
 total_start=$SECONDS
 
 bash scripts/install-deps.sh --no-python-tests
-venv_log=$(mktemp)
-bash scripts/install-deps.sh --python-only >"$venv_log" 2>&1 &
-venv_pid=$!
 
 sanitize_lane() {
   stage "sanitize: configure + build" bash -c "cmake --preset sanitize -DPQT_FUZZ_SECONDS=${PQT_FUZZ_SECONDS:-60} >/dev/null && cmake --build --preset sanitize --parallel $jobs"
@@ -42,15 +42,21 @@ sanitize_log=$(mktemp)
 sanitize_lane >"$sanitize_log" 2>&1 &
 sanitize_pid=$!
 
+python_lane() {
+  stage "python: venv" bash scripts/install-deps.sh --python-only
+  stage "python: pip install . + pytest" bash scripts/test-python.sh
+}
+python_log=$(mktemp)
+python_lane >"$python_log" 2>&1 &
+python_pid=$!
+
 stage "ci: configure + build" bash -c "cmake --preset ci >/dev/null && cmake --build --preset ci --parallel $jobs"
 stage "ci: ctest (every label)" ctest --preset ci --parallel "$jobs"
+
 start=$SECONDS
-wait "$venv_pid" || true
-cat "$venv_log"
-echo "test.sh: waited $((SECONDS - start)) s for the Python venv"
-ref=$PWD/build/ci/tests/python/pqt_ref
-[[ -x $ref ]] || ref=""  # the tests compile it themselves
-stage "python: pip install . + pytest" env PQT_REF="$ref" bash scripts/test-python.sh
+wait "$python_pid" || true
+echo "==== test.sh: the Python lane (waited $((SECONDS - start)) s for it)"
+cat "$python_log"
 
 start=$SECONDS
 wait "$sanitize_pid" || true
