@@ -69,7 +69,8 @@ const char* const full_recipes[] = {
     "gaussws_e3m2", "gaussws_e2m3", "gaussws_e2m1", "gaussws_bf16ulp", "diffq_b6",   "diffq_b6_var", "diffq_b4",
     "diffq_b4_var"};
 const char* const quick_recipes[] = {"bf16", "e5m7_rne", "fp8_e4m3_e5m2", "mxfp8_e4m3", "gaussws_e2m1"};
-/// Evaluated on every run's final weights: noise-free bf16, then MXFP6 / MXFP4 weights.
+/// Evaluated on every run's final weights: noise-free bf16, then MXFP6 / MXFP4
+/// weights with a scale per 32 and E2M3 / E2M1 with a scale per output.
 const char* const post_recipes[] = {"bf16",        "ptq_mx_e2m3",  "ptq_mx_e3m2",
                                      "ptq_mx_e2m1", "ptq_row_e2m3", "ptq_row_e2m1"};
 

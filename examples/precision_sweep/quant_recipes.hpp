@@ -577,7 +577,7 @@ inline std::vector<recipe> known_recipes() {
     out.push_back(d);
   }
   // Weights only, for post-training quantization: MXFP6 and MXFP4, and the
-  // same elements with one scale per output (per row), where PTQ costs more.
+  // same elements with one scale per output (per row), a coarser PTQ.
   for (const char* f : {"e2m3", "e3m2", "e2m1"}) out.push_back(make_mx_weights(f, false));
   for (const char* f : {"e2m3", "e2m1"}) out.push_back(make_mx_weights(f, true));
   for (int m = 2; m >= 1; --m)

@@ -3,7 +3,8 @@
 # Runs the demo's CI smoke sweep and checks what a user sees: exit status 0
 # (the program's own --check), the table (header + 5 recipes x LR 1x/10x, every
 # row with its six columns), the post-training-quantization table (a row per
-# run cell: noise-free bf16, MXFP6 e2m3 / e3m2, MXFP4), bf16's validation loss
+# run cell: noise-free bf16, MXFP6 e2m3 / e3m2 and MXFP4 per 32, e2m3 and e2m1
+# per output), bf16's validation loss
 # below the unigram entropy as printed, and the four output files.
 foreach(var EXE OUT)
   if(NOT DEFINED ${var})

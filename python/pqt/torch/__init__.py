@@ -16,6 +16,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised by a subprocess test
     raise ImportError("pqt.torch needs PyTorch: pip install torch (pqt itself works on numpy without it)") from e
 
+import sys
 from typing import Optional
 
 from .. import _core, _pqt
@@ -223,7 +224,6 @@ def _assume_constant_result(fn):
     (2.3 of the 4.7 s of `import pqt.torch`) where nothing has yet: the mark
     that decorator sets (torch 2.x); the torch.compile tests fail if a torch
     stops reading it (the traced options would break the graph)."""
-    import sys
     if "torch._dynamo" in sys.modules:
         return torch.compiler.assume_constant_result(fn)
     fn._dynamo_marked_constant = True
